@@ -1,0 +1,90 @@
+"""Charts for the PI dashboard, drawn on the server as SVG (no JavaScript, no CDN, prints well)."""
+
+import io
+from collections import defaultdict
+from datetime import date, timedelta
+from html import escape
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import dates as mdates  # noqa: E402
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+COLORS = {"run_in": "#0d6efd", "randomized": "#198754", "grade": ["#adb5bd", "#ffc107", "#fd7e14", "#dc3545", "#212529"]}
+plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False})
+
+
+def _svg(figure: Figure, title: str) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Title": title})
+    plt.close(figure)
+    text = buffer.getvalue()
+    start = text.find("<svg")
+    return text[start:].replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
+
+
+def _empty(title: str, message: str) -> str:
+    return (f'<svg role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" width="360" height="60">'
+            f'<text x="10" y="35" font-size="13" fill="#6c757d">{escape(message)}</text></svg>')
+
+
+def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict[str, str]) -> str:
+    title = "Cumulative enrollment by cohort"
+    if not timeline:
+        return _empty(title, "No one enrolled yet.")
+    per_cohort: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for day, cohort, n in timeline:
+        per_cohort[cohort].append((day, n))
+    figure, axes = plt.subplots(figsize=(6.2, 2.6))
+    for cohort, points in sorted(per_cohort.items()):
+        days, total, values = [], 0, []
+        for day, n in points:
+            total += n
+            days.append(day)
+            values.append(total)
+        axes.step(days, values, where="post", label=labels.get(cohort, cohort), color=COLORS.get(cohort),
+                  linewidth=2)
+    first, last = timeline[0][0], timeline[-1][0]
+    if first == last:  # one day of data: give the axis a range to draw
+        axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
+    axes.set_ylabel("participants")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes.legend(frameon=False, loc="upper left")
+    axes.grid(axis="y", alpha=0.3)
+    figure.autofmt_xdate()
+    return _svg(figure, title)
+
+
+def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, str]) -> str:
+    title = "Enrollment by site"
+    if not rows:
+        return _empty(title, "No one enrolled yet.")
+    sites = sorted({site for site, _, _ in rows})
+    figure, axes = plt.subplots(figsize=(4.2, 2.6))
+    bottom = [0] * len(sites)
+    for cohort in ("run_in", "randomized"):
+        values = [sum(n for s, c, n in rows if s == site and c == cohort) for site in sites]
+        axes.bar(sites, values, bottom=bottom, label=labels.get(cohort, cohort), color=COLORS[cohort])
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_ylabel("participants")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(frameon=False)
+    return _svg(figure, title)
+
+
+def aes_by_grade(counts: dict[int, int]) -> str:
+    title = "Adverse events by CTCAE grade"
+    if not any(counts.values()):
+        return _empty(title, "No adverse events recorded.")
+    figure, axes = plt.subplots(figsize=(4.2, 2.6))
+    grades = sorted(counts)
+    bars = axes.bar([f"G{g}" for g in grades], [counts[g] for g in grades], color=COLORS["grade"][: len(grades)])
+    axes.bar_label(bars, padding=2)
+    axes.set_ylabel("events")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return _svg(figure, title)

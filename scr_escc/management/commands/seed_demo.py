@@ -1,0 +1,81 @@
+import os
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from scr_escc import services
+from scr_escc.models import Role, Site, User
+
+DEMO_SITES = [("SH01", "Shanghai Chest Hospital"), ("SH02", "Demo partner hospital")]
+# username, role, sites
+DEMO_USERS = [
+    ("coordinator", Role.COORDINATOR, ["SH01"]),
+    ("coordinator2", Role.COORDINATOR, ["SH02"]),
+    ("investigator", Role.INVESTIGATOR, ["SH01"]),
+    ("pi", Role.PI, []),
+    ("monitor", Role.MONITOR, []),
+    ("admin", Role.ADMIN, []),
+]
+DEFAULT_PASSWORD = "Demo-Escc-2026"
+
+
+class Command(BaseCommand):
+    help = "Demo sites SH01 and SH02, one user per role and a few screenings, for a first look. Safe to run twice."
+
+    def handle(self, *args, **options):
+        password = os.environ.get("SCR_DEMO_PASSWORD", DEFAULT_PASSWORD)
+        with transaction.atomic():
+            for code, name in DEMO_SITES:
+                if not Site.objects.filter(code=code).exists():
+                    services.create_site(code=code, name=name)
+            for username, role, codes in DEMO_USERS:
+                if not User.objects.filter(username=username).exists():
+                    services.create_user(
+                        username=username,
+                        role=role,
+                        password=password,
+                        sites=list(Site.objects.filter(code__in=codes)),
+                        email=f"{username}@demo.scr-escc.invalid",
+                    )
+            self._demo_records()
+        self.stdout.write(self.style.SUCCESS("Demo sites: " + ", ".join(c for c, _ in DEMO_SITES)))
+        self.stdout.write("Demo logins (all with password %s):" % password)
+        for username, role, codes in DEMO_USERS:
+            self.stdout.write(f"  {username:<13} {role.label}{' at ' + ', '.join(codes) if codes else ', all sites'}")
+
+    def _demo_records(self) -> None:
+        from enrollment.models import Screening
+        from enrollment.services import create_screening, enroll_participant
+
+        if Screening.objects.exists():
+            return
+        today = timezone.localdate()
+        coordinator = User.objects.get(username="coordinator")
+        coordinator2 = User.objects.get(username="coordinator2")
+        sh01, sh02 = Site.objects.get(code="SH01"), Site.objects.get(code="SH02")
+        eligible = {
+            "sex": "male", "ecog": 1, "pgsga_score": 4, "histology": "squamous",
+            "inc1": True, "inc2": True, "inc3": True, "inc4": True, "inc5": True,
+            **{f"exc{i}": False for i in range(1, 13)},
+        }
+        people = [
+            (sh01, coordinator, "ZWL", 61, {}),
+            (sh01, coordinator, "LHM", 58, {"sex": "female", "ecog": 0}),
+            (sh01, coordinator, "CJG", 70, {"pgsga_score": 12, "exc6": True}),
+            (sh02, coordinator2, "WXY", 66, {}),
+        ]
+        for offset, (site, user, initials, age, changes) in enumerate(people):
+            screened = today - timedelta(days=20 - offset)
+            data = {
+                **eligible,
+                "initials": initials,
+                "date_of_birth": screened - timedelta(days=365 * age + age // 4 + 40),
+                "consent_date": screened - timedelta(days=1),
+                "screening_date": screened,
+                **changes,
+            }
+            screening = create_screening(site=site, data=data, user=user)
+            if screening.eligible:
+                enroll_participant(screening=screening, user=user, enrollment_date=screened)

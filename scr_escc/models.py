@@ -1,0 +1,271 @@
+"""The trial-wide core: the study row and its phase, sites, users and their roles."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator, validate_email
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from scr_escc.audit import AuditedModel
+
+
+class Role(models.TextChoices):
+    """Roles of SPEC §2. Each is a Django group of the same name."""
+
+    COORDINATOR = "coordinator", _("Site coordinator")
+    INVESTIGATOR = "investigator", _("Site investigator")
+    PI = "pi", _("Principal investigator")
+    MONITOR = "monitor", _("Monitor (read-only)")
+    ADMIN = "admin", _("Data manager (admin)")
+
+
+# Roles whose scope is the whole study; the other roles see their own sites only.
+ALL_SITE_ROLES = frozenset({Role.PI, Role.MONITOR, Role.ADMIN})
+SITE_STAFF_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR})
+
+
+class Site(models.Model):
+    code = models.CharField(
+        _("code"),
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[0-9]{2}$", _("A site code is two capital letters and two digits, e.g. SH01."))],
+        help_text=_("Two capital letters and two digits, e.g. SH01. Prefixes subject IDs."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    active = models.BooleanField(_("active"), default=True, help_text=_("Inactive sites cannot screen or enroll."))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class User(AbstractUser):
+    """A person who signs in. A user has one role (a group) and belongs to one or more sites."""
+
+    sites = models.ManyToManyField(Site, blank=True, related_name="users", verbose_name=_("sites"))
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @cached_property
+    def role(self) -> str | None:
+        names = {g.name for g in self.groups.all()}
+        for role in Role:
+            if role.value in names:
+                return role.value
+        return None
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else _("no role")
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles
+
+    @property
+    def sees_all_sites(self) -> bool:
+        return self.is_active and (self.is_superuser or self.role in ALL_SITE_ROLES)
+
+    @cached_property
+    def site_codes(self) -> list[str]:
+        return [s.code for s in self.sites.all()]
+
+
+def validate_email_list(value: str) -> None:
+    for address in split_emails(value):
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(_("“%(address)s” is not a valid email address."), params={"address": address}) from None
+
+
+def split_emails(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").replace("\n", ",").split(",") if part.strip()]
+
+
+class Study(AuditedModel):
+    """The one row that holds the trial's state. Its row lock serializes every phase decision."""
+
+    class Phase(models.TextChoices):
+        RUN_IN = "run_in", _("Safety run-in")
+        RANDOMIZATION = "randomization", _("Randomization")
+        HALTED = "halted", _("Halted")
+        TERMINATED = "terminated", _("Terminated")
+
+    protocol = models.CharField(_("protocol"), max_length=40, default="SCR-ESCC-01", editable=False)
+    title = models.CharField(
+        _("title"),
+        max_length=300,
+        default="Radiotherapy Combined With Immunochemotherapy in Metastatic Esophageal Squamous Cell Carcinoma",
+    )
+    registration = models.CharField(_("registration"), max_length=40, default="NCT05978193")
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices, default=Phase.RUN_IN, editable=False)
+    # The phase to return to when an admin resumes a halted study (SPEC §5).
+    phase_before_halt = models.CharField(max_length=20, choices=Phase.choices, blank=True, editable=False)
+    run_in_min = models.PositiveSmallIntegerField(
+        _("run-in minimum"), default=20, help_text=_("Run-in participants needed before randomization may open.")
+    )
+    run_in_max = models.PositiveSmallIntegerField(
+        _("run-in maximum"), default=25, help_text=_("No run-in enrollment beyond this number.")
+    )
+    stopping_threshold = models.PositiveSmallIntegerField(
+        _("stopping threshold"),
+        default=2,
+        help_text=_("Run-in participants with a treatment-related Grade 5 AE that halt the study."),
+    )
+    # Recomputed inside every AE transaction (SPEC §4) while this row is locked.
+    treatment_related_grade5 = models.PositiveSmallIntegerField(default=0, editable=False)
+    safety_contact_emails = models.TextField(
+        _("safety contact emails"),
+        blank=True,
+        validators=[validate_email_list],
+        help_text=_("Comma-separated addresses that receive every safety alert, besides PIs and admins."),
+    )
+    stratify_by_site = models.BooleanField(
+        _("stratify randomization by site"),
+        default=False,
+        help_text=_("Add site to the ECOG stratification. Cannot change once an allocation list exists."),
+    )
+
+    class Meta:
+        verbose_name = _("study")
+        verbose_name_plural = _("study")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="study_is_a_single_row"),
+            models.CheckConstraint(condition=models.Q(run_in_min__lte=models.F("run_in_max")), name="run_in_min_le_max"),
+            models.CheckConstraint(condition=models.Q(stopping_threshold__gte=1), name="stopping_threshold_positive"),
+        ]
+        permissions = [
+            ("enter_clinical_data", "Screen, enroll, record AEs and randomize at own sites"),
+            ("sign_ae_attribution", "Sign off AE attribution"),
+            ("view_all_sites", "Read every site's records"),
+            ("view_safety_dashboard", "Open the PI safety dashboard"),
+            ("view_alerts", "See alerts and their delivery status"),
+            ("open_randomization", "E-sign: open randomization"),
+            ("confirm_termination", "E-sign: confirm termination"),
+            ("resume_study", "Resume a halted study"),
+            ("change_study_settings", "Change study settings"),
+            ("manage_allocation_list", "Generate, import and see the allocation list"),
+            ("export_data", "Export CSV datasets"),
+            ("view_balance_report", "See the randomization balance report"),
+        ]
+
+    def __str__(self) -> str:
+        return self.protocol
+
+    def clean(self) -> None:
+        if self.run_in_min is not None and self.run_in_max is not None and self.run_in_min > self.run_in_max:
+            raise ValidationError({"run_in_min": _("The run-in minimum cannot exceed the maximum.")})
+
+    @property
+    def blocks_enrollment(self) -> bool:
+        return self.phase in (self.Phase.HALTED, self.Phase.TERMINATED)
+
+    @property
+    def safety_contacts(self) -> list[str]:
+        return split_emails(self.safety_contact_emails)
+
+
+class ESignature(models.Model):
+    """A 21 CFR Part 11 electronic signature: who, when and what the signature means."""
+
+    signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
+    signed_at = models.DateTimeField(auto_now_add=True)
+    meaning = models.CharField(max_length=300)
+    action = models.CharField(max_length=60)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.signer} — {self.meaning} ({self.signed_at:%Y-%m-%d %H:%M})"
+
+
+class PhaseTransition(models.Model):
+    """Every change of the study phase, automatic or signed, in the order it happened."""
+
+    from_phase = models.CharField(max_length=20, choices=Study.Phase.choices)
+    to_phase = models.CharField(max_length=20, choices=Study.Phase.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    signature = models.OneToOneField(ESignature, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+
+class Alert(models.Model):
+    """An email alert in the outbox (SPEC §5 Alerts).
+
+    Written in the same transaction as the change that causes it, with a unique key, so it
+    is never lost and never created twice. `status` moves pending → sending (claimed by one
+    task) → sent only after the mail server accepted the message; a transient failure
+    returns it to pending with a later `next_attempt_at`; a permanent one makes it failed.
+    """
+
+    class Kind(models.TextChoices):
+        STOPPING_RULE_WARNING = "stopping_rule_warning", _("Stopping rule warning")
+        STOPPING_RULE_TRIGGERED = "stopping_rule_triggered", _("Stopping rule triggered")
+        SAE_REPORTED = "sae_reported", _("Serious adverse event reported")
+        PHASE_CHANGED = "phase_changed", _("Study phase changed")
+        ALLOCATION_LIST_LOW = "allocation_list_low", _("Allocation list running low")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    recipients = models.JSONField(default=list)
+    link = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The sweeper's scan covers only rows not yet delivered.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="alert_undelivered",
+                condition=models.Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def public_status(self) -> str:
+        """The API's spelling (SPEC §10): a claimed row is still pending until accepted."""
+        return self.Status.PENDING if self.status == self.Status.SENDING else self.status
+
+
+class AlertAttempt(models.Model):
+    """One try at delivering an alert, with the mail server's error if it failed."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="delivery_attempts")
+    at = models.DateTimeField(auto_now_add=True)
+    succeeded = models.BooleanField()
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at"]

@@ -1,0 +1,58 @@
+"""SPEC §11 commands."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from scr_escc.models import Site, User
+
+
+def test_create_site(db):
+    call_command("create_site", "SH03", "Third hospital")
+    assert Site.objects.get(code="SH03").name == "Third hospital"
+
+
+def test_create_site_refuses_bad_code(db):
+    with pytest.raises(CommandError, match="code"):
+        call_command("create_site", "sh-3", "Bad")
+
+
+def test_create_user_takes_password_from_environment(db, monkeypatch, sh01):
+    monkeypatch.setenv("SCR_USER_PASSWORD", "Long-Enough-Pass-7")
+    call_command("create_user", "wang", "--role", "coordinator", "--site", "SH01", "--email", "wang@example.org")
+    user = User.objects.get(username="wang")
+    assert user.role == "coordinator"
+    assert user.site_codes == ["SH01"]
+    assert user.check_password("Long-Enough-Pass-7")
+    assert user.email == "wang@example.org"
+
+
+def test_create_user_refuses_site_staff_without_site(db, monkeypatch):
+    monkeypatch.setenv("SCR_USER_PASSWORD", "Long-Enough-Pass-7")
+    with pytest.raises(CommandError, match="at least one site"):
+        call_command("create_user", "li", "--role", "investigator")
+
+
+def test_create_user_refuses_unknown_site(db, monkeypatch):
+    monkeypatch.setenv("SCR_USER_PASSWORD", "Long-Enough-Pass-7")
+    with pytest.raises(CommandError, match="No site ZZ99"):
+        call_command("create_user", "li", "--role", "coordinator", "--site", "ZZ99")
+
+
+def test_create_user_refuses_weak_password(db, monkeypatch):
+    monkeypatch.setenv("SCR_USER_PASSWORD", "abc")
+    with pytest.raises(CommandError, match="password"):
+        call_command("create_user", "li", "--role", "monitor")
+
+
+def test_seed_demo_is_safe_to_run_twice(db, capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "coordinator" in out and "Demo-Escc-2026" in out
+    assert sorted(Site.objects.values_list("code", flat=True)) == ["SH01", "SH02"]
+    roles = {u.role for u in User.objects.all()}
+    assert roles == {"coordinator", "investigator", "pi", "monitor", "admin"}
+    from enrollment.models import Participant, Screening
+
+    assert Screening.objects.count() == 4
+    assert Participant.objects.count() == 3
