@@ -1,0 +1,185 @@
+"""JSON API of SPEC §10 for screenings, enrollment and participants. Thin: services decide."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from enrollment import selectors, services
+from enrollment.eligibility import CRITERIA
+from enrollment.models import Cohort, Participant, ParticipantStatus, Screening
+from scr_escc.api import has_perm
+from scr_escc.scoping import require_site_access
+from scr_escc.selectors import sites_visible_to
+
+CLINICAL = "scr_escc.enter_clinical_data"
+
+
+class SiteCodeField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):
+        request = self.context["request"]
+        return sites_visible_to(request.user)
+
+
+class ScreeningSerializer(serializers.ModelSerializer):
+    site = SiteCodeField(required=False)
+    previous_screening = serializers.PrimaryKeyRelatedField(queryset=Screening.objects.all(), required=False,
+                                                            allow_null=True)
+    subject_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Screening
+        fields = [
+            "id", "screening_number", "site", "initials", "date_of_birth", "sex", "consent_date", "screening_date",
+            "ecog", "pgsga_score", "histology", *[c.field for c in CRITERIA], "notes", "eligible", "failed_criteria",
+            "previous_screening", "subject_id", "voided", "version",
+        ]
+        read_only_fields = ["screening_number", "eligible", "failed_criteria", "voided", "version"]
+        extra_kwargs = {c.field: {"required": True, "allow_null": False} for c in CRITERIA}
+
+    def get_subject_id(self, obj) -> str | None:
+        participant = getattr(obj, "participant", None)
+        return participant.subject_id if participant else None
+
+    def validate_previous_screening(self, value):
+        if value is None:
+            return value
+        # The earlier screening must be visible to the caller: 404-like refusal otherwise.
+        if not selectors.screenings_visible_to(self.context["request"].user).filter(pk=value.pk).exists():
+            raise serializers.ValidationError("Invalid pk \"%s\" - object does not exist." % value.pk)
+        return value
+
+    def validate(self, attrs):
+        if "site" not in attrs:
+            previous = attrs.get("previous_screening")
+            if previous is not None:
+                attrs["site"] = previous.site
+            else:
+                sites = list(sites_visible_to(self.context["request"].user).filter(active=True)[:2])
+                if len(sites) != 1:
+                    raise serializers.ValidationError({"site": ["Name the site: you belong to several sites."]})
+                attrs["site"] = sites[0]
+        return attrs
+
+
+class ScreeningFilter(django_filters.FilterSet):
+    site = django_filters.CharFilter(field_name="site__code")
+
+    class Meta:
+        model = Screening
+        fields = ["site", "eligible"]
+
+
+class ScreeningListCreate(generics.ListCreateAPIView):
+    serializer_class = ScreeningSerializer
+    filterset_class = ScreeningFilter
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [has_perm(CLINICAL)()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        return selectors.screenings_visible_to(self.request.user).order_by("pk")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        site = data.pop("site")
+        require_site_access(request.user, site)
+        screening = services.create_screening(
+            site=site, data=data, user=request.user, previous_screening=data.pop("previous_screening", None)
+        )
+        return Response(self.get_serializer(screening).data, status=status.HTTP_201_CREATED)
+
+
+class ScreeningDetail(generics.RetrieveAPIView):
+    serializer_class = ScreeningSerializer
+
+    def get_object(self):
+        return selectors.screening_get_for_user(self.request.user, self.kwargs["pk"])
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Participant
+        fields = ["subject_id", "cohort", "enrollment_date"]
+
+
+class ScreeningEnroll(APIView):
+    permission_classes = [has_perm(CLINICAL)]
+
+    @extend_schema(request=None, responses={201: EnrollmentSerializer}, summary="Enroll an eligible screening")
+    def post(self, request, pk):
+        screening = selectors.screening_get_for_user(request.user, pk)
+        participant = services.enroll_participant(screening=screening, user=request.user)
+        return Response(EnrollmentSerializer(participant).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code")
+    arm = serializers.SerializerMethodField()
+    screening = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["subject_id", "site", "cohort", "status", "arm", "enrollment_date", "withdrawal_date",
+                  "death_date", "screening", "version"]
+
+    def get_arm(self, obj) -> str | None:
+        return getattr(obj, "arm", None)
+
+
+class ParticipantFilter(django_filters.FilterSet):
+    site = django_filters.CharFilter(field_name="site__code")
+    cohort = django_filters.ChoiceFilter(choices=Cohort.choices)
+    status = django_filters.ChoiceFilter(choices=ParticipantStatus.choices)
+
+    class Meta:
+        model = Participant
+        fields = ["site", "cohort", "status"]
+
+
+class ParticipantList(generics.ListAPIView):
+    serializer_class = ParticipantSerializer
+    filterset_class = ParticipantFilter
+
+    def get_queryset(self):
+        return selectors.participants_visible_to(self.request.user).order_by("subject_id")
+
+
+class ParticipantDetail(generics.RetrieveAPIView):
+    serializer_class = ParticipantSerializer
+
+    def get_object(self):
+        return selectors.participant_get_for_user(self.request.user, self.kwargs["subject_id"])
+
+
+class WithdrawSerializer(serializers.Serializer):
+    withdrawal_date = serializers.DateField()
+    withdrawal_reason = serializers.CharField()
+    version = serializers.IntegerField(required=False)
+
+
+class ParticipantWithdraw(APIView):
+    permission_classes = [has_perm(CLINICAL)]
+
+    @extend_schema(request=WithdrawSerializer, responses=ParticipantSerializer, summary="Withdraw a participant")
+    def post(self, request, subject_id):
+        participant = selectors.participant_get_for_user(request.user, subject_id)
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        participant = services.withdraw_participant(
+            participant=participant,
+            withdrawal_date=serializer.validated_data["withdrawal_date"],
+            reason=serializer.validated_data["withdrawal_reason"],
+            user=request.user,
+            expected_version=serializer.validated_data.get("version"),
+        )
+        return Response(ParticipantSerializer(selectors.participant_get_for_user(request.user, subject_id)).data)
+

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from enrollment import api
+
+urlpatterns = [
+    path("screenings/", api.ScreeningListCreate.as_view(), name="api-screening-list"),
+    path("screenings/<int:pk>/", api.ScreeningDetail.as_view(), name="api-screening-detail"),
+    path("screenings/<int:pk>/enroll/", api.ScreeningEnroll.as_view(), name="api-screening-enroll"),
+    path("participants/", api.ParticipantList.as_view(), name="api-participant-list"),
+    path("participants/<str:subject_id>/", api.ParticipantDetail.as_view(), name="api-participant-detail"),
+    path("participants/<str:subject_id>/withdraw/", api.ParticipantWithdraw.as_view(), name="api-participant-withdraw"),
+]

@@ -1,0 +1,211 @@
+"""Screening, enrollment and participant status (SPEC §3). Pages and API both call these."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrollment.models import Cohort, Participant, ParticipantStatus, Screening, SiteCounter
+from scr_escc.audit import create_record, lock_for_change, require_reason
+from scr_escc.exceptions import DomainError, StudyHalted
+from scr_escc.models import Site, Study
+from scr_escc.services import lock_study
+
+SCREENING_FIELDS = (
+    "initials date_of_birth sex consent_date screening_date ecog pgsga_score histology notes "
+    "inc1 inc2 inc3 inc4 inc5 exc1 exc2 exc3 exc4 exc5 exc6 exc7 exc8 exc9 exc10 exc11 exc12"
+).split()
+
+
+class EnrollmentRefused(DomainError):
+    pass
+
+
+def _lock_counter(site: Site) -> SiteCounter:
+    SiteCounter.objects.get_or_create(site=site)
+    return SiteCounter.objects.select_for_update().get(site=site)
+
+
+def _apply_verdict(screening: Screening) -> None:
+    verdict = screening.verdict()
+    screening.eligible = verdict.eligible
+    screening.failed_criteria = list(verdict.failed_criteria)
+
+
+def create_screening(*, site: Site, data: dict, user, previous_screening: Screening | None = None) -> Screening:
+    """Record a screening; its number is the site's next (SH01-S0001…); eligibility computed."""
+    if not site.active:
+        raise ValidationError({"site": _("Site %(code)s is inactive and cannot screen.") % {"code": site.code}})
+    screening = Screening(site=site, created_by=user, previous_screening=previous_screening)
+    for field in SCREENING_FIELDS:
+        if field in data:
+            setattr(screening, field, data[field])
+    # Validate before taking a number, so a rejected screening consumes none.
+    screening.full_clean(exclude=["previous_screening", "sequence", "screening_number"])
+    with transaction.atomic():
+        if previous_screening is not None:
+            _check_rescreen_allowed(Screening.objects.select_for_update().get(pk=previous_screening.pk), site)
+        counter = _lock_counter(site)
+        counter.last_screening += 1
+        counter.save(update_fields=["last_screening"])
+        screening.sequence = counter.last_screening
+        screening.screening_number = f"{site.code}-S{counter.last_screening:04d}"
+        _apply_verdict(screening)
+        create_record(screening, user=user, reason=_("Screening entered"))
+    return screening
+
+
+def _check_rescreen_allowed(previous: Screening, site: Site) -> None:
+    if previous.site_id != site.pk:
+        raise ValidationError({"previous_screening": _("A re-screening must be at the site of the earlier screening.")})
+    if previous.eligible and not previous.voided:
+        raise ValidationError({"previous_screening": _("Only a screen-failed patient can be re-screened.")})
+    if Screening.objects.filter(previous_screening=previous).exists():
+        raise ValidationError(
+            {"previous_screening": _("Screening %(number)s was already re-screened.") % {"number": previous.screening_number}}
+        )
+
+
+def update_screening(
+    *, screening: Screening, data: dict, user, reason: str | None, expected_version: int | None = None
+) -> Screening:
+    """Correct a screening (reason required). An enrolled patient's screening must stay eligible."""
+    reason = require_reason(reason)
+    with transaction.atomic():
+        current = lock_for_change(screening, expected_version=expected_version)
+        if current.voided:
+            raise ValidationError({"reason_for_change": _("A voided screening cannot be edited.")})
+        for field in SCREENING_FIELDS:
+            if field in data:
+                setattr(current, field, data[field])
+        current.full_clean()
+        _apply_verdict(current)
+        if not current.eligible and Participant.objects.filter(screening=current).exists():
+            raise ValidationError(
+                {
+                    "reason_for_change": _(
+                        "This patient is enrolled; the correction would make the screening ineligible (%(codes)s). "
+                        "Record a protocol deviation and withdraw the participant instead."
+                    )
+                    % {"codes": ", ".join(current.failed_criteria)}
+                }
+            )
+        current.version += 1
+        current._history_user = user
+        current._change_reason = reason
+        current.save()
+    return current
+
+
+def enroll_participant(*, screening: Screening, user, enrollment_date: date | None = None) -> Participant:
+    """Enroll an eligible screening: next subject ID of the site, cohort from the study phase.
+
+    The study row is locked first, so the phase and the run-in count are read after any
+    halting AE or concurrent enrollment has committed; then the site counter row gives the
+    next number, used in this same transaction (no gaps, no duplicates).
+    """
+    with transaction.atomic():
+        study = lock_study()
+        screening = Screening.objects.select_for_update().select_related("site").get(pk=screening.pk)
+        if screening.voided:
+            raise EnrollmentRefused(_("Screening %(number)s is voided.") % {"number": screening.screening_number})
+        if Participant.objects.filter(screening=screening).exists():
+            raise EnrollmentRefused(
+                _("Screening %(number)s is already enrolled as %(subject)s.")
+                % {"number": screening.screening_number, "subject": screening.participant.subject_id}
+            )
+        verdict = screening.verdict()
+        if not verdict.eligible:
+            raise EnrollmentRefused(
+                _("Not eligible: failed %(codes)s.") % {"codes": ", ".join(verdict.failed_criteria)}
+            )
+        if not screening.site.active:
+            raise EnrollmentRefused(_("Site %(code)s is inactive.") % {"code": screening.site.code})
+        cohort = _cohort_for(study)
+        counter = _lock_counter(screening.site)
+        counter.last_subject += 1
+        counter.save(update_fields=["last_subject"])
+        participant = Participant(
+            subject_id=f"{screening.site.code}-{counter.last_subject:03d}",
+            site=screening.site,
+            sequence=counter.last_subject,
+            screening=screening,
+            enrollment_date=enrollment_date or timezone.localdate(),
+            cohort=cohort,
+            enrolled_by=user,
+        )
+        create_record(participant, user=user, reason=_("Enrolled"))
+    return participant
+
+
+def _cohort_for(study: Study) -> str:
+    if study.phase == Study.Phase.HALTED:
+        raise StudyHalted(_("Enrollment refused: the study is halted by the stopping rule."))
+    if study.phase == Study.Phase.TERMINATED:
+        raise StudyHalted(_("Enrollment refused: the study is terminated."))
+    if study.phase == Study.Phase.RANDOMIZATION:
+        return Cohort.RANDOMIZED
+    enrolled = Participant.objects.filter(cohort=Cohort.RUN_IN).count()
+    if enrolled >= study.run_in_max:
+        raise EnrollmentRefused(
+            _("Enrollment refused: the safety run-in is full (%(max)s of %(max)s). Randomization has not opened yet.")
+            % {"max": study.run_in_max}
+        )
+    return Cohort.RUN_IN
+
+
+def withdraw_participant(
+    *, participant: Participant, withdrawal_date: date, reason: str | None, user, expected_version: int | None = None
+) -> Participant:
+    reason = require_reason(reason, field="withdrawal_reason")
+    with transaction.atomic():
+        current = lock_for_change(participant, expected_version=expected_version)
+        if current.status != ParticipantStatus.ON_STUDY:
+            raise ValidationError(
+                {"withdrawal_date": _("Only a participant on study can be withdrawn (now: %(s)s).") % {"s": current.get_status_display()}}
+            )
+        if withdrawal_date > timezone.localdate():
+            raise ValidationError({"withdrawal_date": _("The withdrawal date cannot be in the future.")})
+        if withdrawal_date < current.enrollment_date:
+            raise ValidationError({"withdrawal_date": _("The withdrawal date cannot be before enrollment.")})
+        current.status = ParticipantStatus.WITHDRAWN
+        current.withdrawal_date = withdrawal_date
+        current.withdrawal_reason = reason
+        current.version += 1
+        current._history_user = user
+        current._change_reason = _("Withdrawn: %(reason)s") % {"reason": reason}
+        current.save()
+    return current
+
+
+def mark_deceased(*, participant: Participant, death_date: date, user, reason: str) -> Participant:
+    """Status `deceased` with the date of death (from a Grade 5 AE, or recorded directly).
+
+    Called inside the caller's transaction; the participant row is locked here.
+    """
+    current = Participant.objects.select_for_update().get(pk=participant.pk)
+    if current.status == ParticipantStatus.DECEASED and current.death_date == death_date:
+        return current
+    current.status = ParticipantStatus.DECEASED
+    current.death_date = death_date
+    current.version += 1
+    current._history_user = user
+    current._change_reason = reason
+    current.save()
+    return current
+
+
+def revert_death(*, participant: Participant, user, reason: str) -> Participant:
+    """Undo `deceased` when the Grade 5 AE that set it is corrected or voided."""
+    current = Participant.objects.select_for_update().get(pk=participant.pk)
+    if current.status != ParticipantStatus.DECEASED:
+        return current
+    current.status = ParticipantStatus.WITHDRAWN if current.withdrawal_date else ParticipantStatus.ON_STUDY
+    current.death_date = None
+    current.version += 1
+    current._history_user = user
+    current._change_reason = reason
+    current.save()
+    return current

@@ -1,0 +1,215 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from enrollment import selectors, services
+from enrollment.eligibility import CRITERIA, describe
+from enrollment.forms import ScreeningForm, WithdrawForm
+from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
+from scr_escc.audit import StaleEdit, history_entries
+from scr_escc.exceptions import DomainError
+from scr_escc.scoping import require_site_access
+from scr_escc.selectors import sites_visible_to
+from scr_escc.views import apply_validation_error
+
+CLINICAL = "scr_escc.enter_clinical_data"
+
+
+@login_required
+def screening_list(request):
+    sites = sites_visible_to(request.user)
+    filterset = ScreeningFilter(request.GET, queryset=selectors.screenings_visible_to(request.user), sites=sites)
+    table = ScreeningTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(request, "enrollment/screening_list.html", {"table": table, "filter": filterset})
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def screening_create(request, previous_pk=None):
+    sites = sites_visible_to(request.user).filter(active=True)
+    previous = selectors.screening_get_for_user(request.user, previous_pk) if previous_pk else None
+    initial = {}
+    if previous is not None:
+        initial = {f: getattr(previous, f) for f in ("initials", "date_of_birth", "sex")}
+        initial["site"] = previous.site
+    form = ScreeningForm(request.POST or None, sites=sites, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        site = previous.site if previous is not None else form.cleaned_data["site"]
+        require_site_access(request.user, site)
+        try:
+            screening = services.create_screening(
+                site=site, data=form.cleaned_data, user=request.user, previous_screening=previous
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            _verdict_message(request, screening)
+            return redirect("screening-detail", pk=screening.pk)
+    return render(request, "enrollment/screening_form.html", {"form": form, "previous": previous})
+
+
+def _verdict_message(request, screening):
+    if screening.eligible:
+        messages.success(request, _("Screening %(n)s saved: ELIGIBLE.") % {"n": screening.screening_number})
+    else:
+        messages.warning(
+            request,
+            _("Screening %(n)s saved: NOT ELIGIBLE — %(reasons)s.")
+            % {"n": screening.screening_number, "reasons": "; ".join(f"{c} {describe(c)}" for c in screening.failed_criteria)},
+        )
+
+
+@login_required
+def screening_detail(request, pk):
+    screening = selectors.screening_get_for_user(request.user, pk)
+    answers = [(c, getattr(screening, c.field)) for c in CRITERIA]
+    return render(
+        request,
+        "enrollment/screening_detail.html",
+        {
+            "screening": screening,
+            "verdict": screening.verdict(),
+            "answers": answers,
+            "participant": getattr(screening, "participant", None),
+            "can_edit": request.user.has_perm(CLINICAL) and not screening.voided,
+            "rescreening": getattr(screening, "rescreening", None),
+        },
+    )
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def screening_edit(request, pk):
+    screening = selectors.screening_get_for_user(request.user, pk)
+    if screening.voided:
+        raise PermissionDenied
+    form = ScreeningForm(request.POST or None, instance=screening)
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = services.update_screening(
+                screening=screening,
+                data=form.cleaned_data,
+                user=request.user,
+                reason=form.cleaned_data["reason_for_change"],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except StaleEdit as error:
+            form.add_error(None, error.message)
+        else:
+            _verdict_message(request, screening)
+            return redirect("screening-detail", pk=screening.pk)
+    return render(request, "enrollment/screening_form.html", {"form": form, "screening": screening})
+
+
+@login_required
+def screening_history(request, pk):
+    screening = selectors.screening_get_for_user(request.user, pk)
+    return render(
+        request,
+        "audit/history.html",
+        {"record": screening, "title": screening.screening_number, "entries": history_entries(screening),
+         "back_url": screening_detail_url(screening)},
+    )
+
+
+def screening_detail_url(screening) -> str:
+    return reverse("screening-detail", args=[screening.pk])
+
+
+@require_POST
+@permission_required(CLINICAL, raise_exception=True)
+def screening_enroll(request, pk):
+    screening = selectors.screening_get_for_user(request.user, pk)
+    try:
+        participant = services.enroll_participant(screening=screening, user=request.user)
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("screening-detail", pk=pk)
+    messages.success(
+        request,
+        _("Enrolled as %(subject)s, cohort: %(cohort)s.")
+        % {"subject": participant.subject_id, "cohort": participant.get_cohort_display()},
+    )
+    return redirect("participant-detail", subject_id=participant.subject_id)
+
+
+@login_required
+def participant_list(request):
+    sites = sites_visible_to(request.user)
+    filterset = ParticipantFilter(request.GET, queryset=selectors.participants_visible_to(request.user), sites=sites)
+    table = ParticipantTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(request, "enrollment/participant_list.html", {"table": table, "filter": filterset})
+
+
+@login_required
+def participant_detail(request, subject_id):
+    participant = selectors.participant_get_for_user(request.user, subject_id)
+    screening = participant.screening
+    return render(
+        request,
+        "enrollment/participant_detail.html",
+        {
+            "participant": participant,
+            "screening": screening,
+            "can_edit": request.user.has_perm(CLINICAL),
+            "panels": participant_panels(request, participant),
+        },
+    )
+
+
+# Sections that later apps add to the participant page; each renders its own HTML.
+PARTICIPANT_PANELS = ("safety.panels.adverse_events", "randomization.panels.allocation")
+
+
+def participant_panels(request, participant) -> list[str]:
+    from django.utils.module_loading import import_string
+
+    panels = []
+    for path in PARTICIPANT_PANELS:
+        try:
+            render_panel = import_string(path)
+        except ImportError:
+            continue
+        panels.append(render_panel(request, participant))
+    return panels
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def participant_withdraw(request, subject_id):
+    participant = selectors.participant_get_for_user(request.user, subject_id)
+    form = WithdrawForm(request.POST or None, initial={"version": participant.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_participant(
+                participant=participant,
+                withdrawal_date=form.cleaned_data["withdrawal_date"],
+                reason=form.cleaned_data["withdrawal_reason"],
+                user=request.user,
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except StaleEdit as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("%(subject)s withdrawn.") % {"subject": participant.subject_id})
+            return redirect("participant-detail", subject_id=participant.subject_id)
+    return render(request, "enrollment/participant_withdraw.html", {"form": form, "participant": participant})
+
+
+@login_required
+def participant_history(request, subject_id):
+    participant = selectors.participant_get_for_user(request.user, subject_id)
+    return render(
+        request,
+        "audit/history.html",
+        {"record": participant, "title": participant.subject_id, "entries": history_entries(participant),
+         "back_url": reverse("participant-detail", args=[participant.subject_id])},
+    )
