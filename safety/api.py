@@ -1,0 +1,194 @@
+"""JSON API of SPEC §10 for adverse events and CTCAE terms. Thin: safety.services decides."""
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from enrollment.selectors import participant_get_for_user
+from safety import selectors, services
+from safety.models import ActionTaken, AdverseEvent, Attribution, CtcaeTerm, Outcome, Seriousness
+from scr_escc.api import has_perm
+from scr_escc.audit import ReasonForChangeSerializerMixin
+
+CLINICAL = "scr_escc.enter_clinical_data"
+
+
+class AttributionSerializer(serializers.Serializer):
+    pd1 = serializers.ChoiceField(choices=Attribution.choices)
+    chemo = serializers.ChoiceField(choices=Attribution.choices)
+    ldrt = serializers.ChoiceField(choices=Attribution.choices)
+    cfrt = serializers.ChoiceField(choices=Attribution.choices)
+
+
+class AdverseEventSerializer(ReasonForChangeSerializerMixin, serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    subject_id = serializers.CharField(source="participant.subject_id", read_only=True)
+    term = serializers.CharField(max_length=200, help_text="A CTCAE v5.0 term, or free text together with `soc`.")
+    soc = serializers.CharField(required=False, help_text="System organ class; required for a free-text term.")
+    ctcae_term = serializers.CharField(source="ctcae_term.term", read_only=True)
+    meddra_code = serializers.CharField(source="ctcae_term.meddra_code", read_only=True)
+    grade = serializers.IntegerField()
+    onset_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True)
+    ongoing = serializers.BooleanField(required=False)
+    serious = serializers.BooleanField()
+    seriousness_criteria = serializers.ListField(child=serializers.ChoiceField(choices=Seriousness.choices),
+                                                 required=False)
+    attribution = AttributionSerializer(source="attributions")
+    action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    death_date = serializers.DateField(required=False, allow_null=True)
+    treatment_related = serializers.BooleanField(read_only=True)
+    voided = serializers.BooleanField(read_only=True)
+    void_reason = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(required=False)
+
+    def to_service_data(self) -> dict:
+        """The validated request as the service's field names, resolving the term."""
+        attrs = dict(self.validated_data)
+        data: dict = {}
+        if "term" in attrs:
+            term_text = attrs.pop("term").strip()
+            term = CtcaeTerm.objects.filter(term__iexact=term_text).first()
+            soc = attrs.pop("soc", None)
+            if term is None:
+                other = CtcaeTerm.objects.filter(soc__iexact=(soc or "").strip(), term__endswith="- Other, specify").first()
+                if other is None:
+                    raise serializers.ValidationError({"term": [
+                        f"“{term_text}” is not a CTCAE v5.0 term. To record it as “Other, specify”, "
+                        "give its system organ class in `soc`."]})
+                data["ctcae_term"], data["other_specify"] = other, term_text
+            else:
+                data["ctcae_term"], data["other_specify"] = term, ""
+        for name, value in (attrs.pop("attributions", None) or {}).items():
+            data[f"attribution_{name}"] = value
+        for field in ("grade", "onset_date", "end_date", "ongoing", "serious", "seriousness_criteria",
+                      "action_taken", "outcome", "death_date"):
+            if field in attrs:
+                data[field] = attrs[field]
+        if self.instance is None:
+            data.setdefault("seriousness_criteria", [])
+            data.setdefault("end_date", None)
+            data.setdefault("death_date", None)
+            if "ongoing" not in data:
+                data["ongoing"] = data["end_date"] is None and data.get("grade") != 5
+        return data
+
+
+# The services name fields as the model does; the API client sent `term` and `attribution`.
+_API_FIELD = {"ctcae_term": "term", "other_specify": "term"}
+
+
+def _as_api_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    """Field errors of the safety rules, keyed by the names the API client used."""
+    errors: dict = {}
+    for field, messages in exc.message_dict.items():
+        if field.startswith("attribution_"):
+            errors.setdefault("attribution", {})[field.removeprefix("attribution_")] = messages
+        else:
+            errors.setdefault(_API_FIELD.get(field, field), []).extend(messages)
+    return serializers.ValidationError(errors)
+
+
+class AdverseEventFilter(django_filters.FilterSet):
+    site = django_filters.CharFilter(field_name="participant__site__code")
+    grade = django_filters.NumberFilter()
+    serious = django_filters.BooleanFilter()
+    treatment_related = django_filters.BooleanFilter()
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["site", "grade", "serious", "treatment_related", "voided"]
+
+
+class ParticipantAdverseEvents(generics.ListCreateAPIView):
+    serializer_class = AdverseEventSerializer
+    filterset_class = AdverseEventFilter
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [has_perm(CLINICAL)()]
+        return super().get_permissions()
+
+    def get_participant(self):
+        return participant_get_for_user(self.request.user, self.kwargs["subject_id"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no participant in the URL
+            return AdverseEvent.objects.none()
+        return selectors.adverse_events_of(self.get_participant()).select_related("participant").order_by("pk")
+
+    def create(self, request, *args, **kwargs):
+        participant = self.get_participant()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            ae = services.record_adverse_event(participant=participant, data=serializer.to_service_data(),
+                                               user=request.user)
+        except DjangoValidationError as exc:
+            raise _as_api_errors(exc) from exc
+        return Response(self.get_serializer(ae).data, status=status.HTTP_201_CREATED)
+
+
+class AdverseEventDetail(generics.RetrieveUpdateAPIView):
+    serializer_class = AdverseEventSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return selectors.adverse_event_get_for_user(self.request.user, self.kwargs["pk"])
+
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [has_perm(CLINICAL)()]
+        return super().get_permissions()
+
+    def partial_update(self, request, *args, **kwargs):
+        ae = self.get_object()
+        serializer = self.get_serializer(ae, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            ae = services.update_adverse_event(
+                ae=ae, data=serializer.to_service_data(), user=request.user,
+                reason=serializer.validated_data.get("reason_for_change"),
+                expected_version=serializer.validated_data.get("version"),
+            )
+        except DjangoValidationError as exc:
+            raise _as_api_errors(exc) from exc
+        return Response(self.get_serializer(ae).data)
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    version = serializers.IntegerField(required=False)
+
+
+class AdverseEventVoid(APIView):
+    permission_classes = [has_perm(CLINICAL)]
+
+    @extend_schema(request=VoidSerializer, responses=AdverseEventSerializer, summary="Void an AE with a reason")
+    def post(self, request, pk):
+        ae = selectors.adverse_event_get_for_user(request.user, pk)
+        serializer = VoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ae = services.void_adverse_event(ae=ae, user=request.user, reason=serializer.validated_data["reason"],
+                                         expected_version=serializer.validated_data.get("version"))
+        return Response(AdverseEventSerializer(ae).data)
+
+
+class CtcaeTermSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CtcaeTerm
+        fields = ["id", "meddra_code", "term", "soc", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5",
+                  "definition"]
+
+
+class CtcaeTermList(generics.ListAPIView):
+    serializer_class = CtcaeTermSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.search_terms(self.request.query_params.get("search", ""), limit=1000)
+

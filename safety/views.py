@@ -1,0 +1,183 @@
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tables2 import RequestConfig
+
+from enrollment.selectors import participant_get_for_user
+from safety import selectors, services
+from safety.forms import AdverseEventForm, VoidForm
+from safety.models import AdverseEvent, CtcaeTerm
+from scr_escc.audit import StaleEdit, history_entries
+from scr_escc.models import Site
+from scr_escc.selectors import sites_visible_to
+from scr_escc.views import apply_validation_error
+
+CLINICAL = "scr_escc.enter_clinical_data"
+
+
+class AdverseEventTable(tables.Table):
+    id = tables.LinkColumn("ae-detail", args=[tables.A("pk")], verbose_name="#")
+    subject = tables.LinkColumn("participant-detail", args=[tables.A("participant__subject_id")],
+                                accessor="participant__subject_id", verbose_name=gettext_lazy("Subject"),
+                                order_by="participant__subject_id")
+    site = tables.Column(accessor="participant__site__code", verbose_name=gettext_lazy("Site"))
+    term = tables.Column(verbose_name=gettext_lazy("Term"))
+    grade = tables.Column(verbose_name=gettext_lazy("Grade"))
+    serious = tables.BooleanColumn(verbose_name=gettext_lazy("SAE"))
+    treatment_related = tables.BooleanColumn(verbose_name=gettext_lazy("Related"))
+    onset_date = tables.DateColumn("Y-m-d", verbose_name=gettext_lazy("Onset"))
+    outcome = tables.Column(verbose_name=gettext_lazy("Outcome"))
+
+    class Meta:
+        model = AdverseEvent
+        fields = ("id", "subject", "site", "term", "soc", "grade", "serious", "treatment_related", "onset_date",
+                  "outcome")
+        attrs = {"class": "table table-sm table-hover align-middle"}
+        order_by = ("-onset_date",)
+        row_attrs = {"class": lambda record: "text-decoration-line-through text-muted" if record.voided else (
+            "table-danger" if record.grade == 5 else "")}
+
+    def render_grade(self, value):
+        css = "text-bg-danger" if value >= 4 else "text-bg-warning" if value == 3 else "text-bg-secondary"
+        return format_html('<span class="badge {}">{}</span>', css, value)
+
+
+class AdverseEventFilter(django_filters.FilterSet):
+    site = django_filters.ModelChoiceFilter(field_name="participant__site", queryset=Site.objects.all(),
+                                            label=gettext_lazy("Site"))
+    grade = django_filters.MultipleChoiceFilter(choices=[(g, str(g)) for g in range(1, 6)],
+                                                widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Grade"))
+    serious = django_filters.BooleanFilter(label=gettext_lazy("Serious"), widget=forms.Select(
+        choices=[("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]))
+    treatment_related = django_filters.BooleanFilter(label=gettext_lazy("Treatment-related"), widget=forms.Select(
+        choices=[("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]))
+    voided = django_filters.BooleanFilter(label=gettext_lazy("Voided"), widget=forms.Select(
+        choices=[("", gettext_lazy("any")), ("false", gettext_lazy("no")), ("true", gettext_lazy("yes"))]))
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["site", "grade", "serious", "treatment_related", "voided"]
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            self.filters["site"].queryset = sites
+
+
+@login_required
+def ae_list(request):
+    filterset = AdverseEventFilter(request.GET, queryset=selectors.adverse_events_visible_to(request.user),
+                                   sites=sites_visible_to(request.user))
+    table = AdverseEventTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, "safety/ae_list.html", {"table": table, "filter": filterset})
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def ae_create(request, subject_id):
+    participant = participant_get_for_user(request.user, subject_id)
+    form = AdverseEventForm(request.POST or None, participant=participant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ae = services.record_adverse_event(participant=participant, data=form.cleaned_data, user=request.user)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            _saved_message(request, ae)
+            return redirect("participant-detail", subject_id=participant.subject_id)
+    return render(request, "safety/ae_form.html", {"form": form, "participant": participant})
+
+
+def _saved_message(request, ae):
+    text = _("AE saved: %(term)s, grade %(grade)s%(related)s.") % {
+        "term": ae.term, "grade": ae.grade, "related": _(", treatment-related") if ae.treatment_related else ""}
+    if ae.serious:
+        text += " " + _("SAE: the PI and safety contacts are alerted.")
+    messages.success(request, text)
+
+
+@login_required
+def ae_detail(request, pk):
+    ae = selectors.adverse_event_get_for_user(request.user, pk)
+    return render(request, "safety/ae_detail.html", {
+        "ae": ae, "can_edit": request.user.has_perm(CLINICAL) and not ae.voided,
+        "grade_text": ae.ctcae_term.grade_text(ae.grade),
+    })
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def ae_edit(request, pk):
+    ae = selectors.adverse_event_get_for_user(request.user, pk)
+    if ae.voided:
+        raise PermissionDenied
+    form = AdverseEventForm(request.POST or None, instance=ae, participant=ae.participant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ae = services.update_adverse_event(
+                ae=ae, data=form.cleaned_data, user=request.user, reason=form.cleaned_data["reason_for_change"],
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except StaleEdit as error:
+            form.add_error(None, error.message)
+        else:
+            _saved_message(request, ae)
+            return redirect("ae-detail", pk=ae.pk)
+    return render(request, "safety/ae_form.html", {"form": form, "participant": ae.participant, "ae": ae})
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def ae_void(request, pk):
+    ae = selectors.adverse_event_get_for_user(request.user, pk)
+    form = VoidForm(request.POST or None, initial={"version": ae.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.void_adverse_event(ae=ae, user=request.user, reason=form.cleaned_data["reason"],
+                                        expected_version=form.cleaned_data.get("version"))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        except StaleEdit as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("AE voided. It stays in the audit trail."))
+            return redirect("ae-detail", pk=ae.pk)
+    return render(request, "safety/ae_void.html", {"form": form, "ae": ae})
+
+
+@login_required
+def ae_history(request, pk):
+    ae = selectors.adverse_event_get_for_user(request.user, pk)
+    return render(request, "audit/history.html", {
+        "record": ae, "title": f"AE #{ae.pk} {ae.term} ({ae.participant.subject_id})",
+        "entries": history_entries(ae), "back_url": reverse("ae-detail", args=[ae.pk]),
+    })
+
+
+@login_required
+def term_search(request):
+    """The AE form's term picker: terms matching what was typed, with SOC and grade texts."""
+    terms = selectors.search_terms(request.GET.get("q", ""), limit=int(request.GET.get("limit", 20) or 20))
+    return JsonResponse({"results": [_term_json(t) for t in terms]})
+
+
+@login_required
+def term_detail(request, pk):
+    return JsonResponse(_term_json(get_object_or_404(CtcaeTerm, pk=pk)))
+
+
+def _term_json(term: CtcaeTerm) -> dict:
+    return {
+        "id": term.pk, "term": term.term, "soc": term.soc, "meddra_code": term.meddra_code,
+        "other_specify": term.is_other_specify, "definition": term.definition,
+        "grades": {str(g): text for g, text in term.grades},
+    }
