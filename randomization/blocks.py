@@ -1,0 +1,163 @@
+"""Stratified permuted blocks with randomly varying block sizes (SPEC §6). Pure: no database.
+
+The list for a stratum is a run of complete blocks; each block's size is drawn from the
+allowed sizes and holds as many A as B, in random order. Seeded per stratum, so the same
+seed and parameters give the same list, and adding a stratum does not change the others.
+"""
+
+import csv
+import hashlib
+import io
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+ARMS = ("A", "B")
+DEFAULT_BLOCK_SIZES = (2, 4)
+CSV_COLUMNS = ("stratum", "sequence", "block", "block_size", "arm")
+
+
+@dataclass(frozen=True)
+class Entry:
+    stratum: str
+    sequence: int
+    block: int
+    block_size: int
+    arm: str
+
+
+def stratum_code(*, ecog: int, site_code: str | None = None) -> str:
+    """ECOG 0 vs 1 (the default factor), optionally prefixed by the site."""
+    base = f"ECOG{ecog}"
+    return f"{site_code}-{base}" if site_code else base
+
+
+def strata_for(site_codes: Iterable[str] | None) -> list[str]:
+    ecog_strata = [stratum_code(ecog=e) for e in (0, 1)]
+    if site_codes is None:
+        return ecog_strata
+    return [stratum_code(ecog=e, site_code=s) for s in sorted(site_codes) for e in (0, 1)]
+
+
+def validate_block_sizes(block_sizes: Sequence[int]) -> list[str]:
+    errors = []
+    if not block_sizes:
+        errors.append("Give at least one block size.")
+    for size in block_sizes:
+        if size < 2 or size % 2:
+            errors.append(f"Block size {size} cannot hold as many A as B: use even sizes ≥ 2.")
+    return errors
+
+
+def generate(*, seed: int | str, strata: Sequence[str], per_stratum: int,
+             block_sizes: Sequence[int] = DEFAULT_BLOCK_SIZES) -> list[Entry]:
+    """At least `per_stratum` entries per stratum, in complete 1:1 blocks."""
+    if per_stratum < 1:
+        raise ValueError("per_stratum must be at least 1")
+    problems = validate_block_sizes(block_sizes)
+    if problems:
+        raise ValueError(" ".join(problems))
+    sizes = sorted(set(block_sizes))
+    entries: list[Entry] = []
+    for stratum in strata:
+        rng = random.Random(f"{seed}:{stratum}")
+        sequence, block = 0, 0
+        while sequence < per_stratum:
+            block += 1
+            size = rng.choice(sizes)
+            arms = list(ARMS) * (size // 2)
+            rng.shuffle(arms)
+            for arm in arms:
+                sequence += 1
+                entries.append(Entry(stratum, sequence, block, size, arm))
+    return entries
+
+
+def to_csv(entries: Iterable[Entry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in sorted(entries, key=lambda e: (e.stratum, e.sequence)):
+        writer.writerow([e.stratum, e.sequence, e.block, e.block_size, e.arm])
+    return out.getvalue()
+
+
+def fingerprint(entries: Iterable[Entry]) -> str:
+    """SHA-256 of the list's canonical CSV: the same list always has the same fingerprint."""
+    return hashlib.sha256(to_csv(entries).encode("utf-8")).hexdigest()
+
+
+def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], list[str]]:
+    """Read a statistician's list. Returns (entries, errors); any error refuses the whole file.
+
+    Columns: stratum, sequence, block, arm (block_size optional, checked when present).
+    """
+    errors: list[str] = []
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    required = {"stratum", "sequence", "block", "arm"}
+    missing = required - set(reader.fieldnames or [])
+    if missing:
+        return [], [f"Line 1: missing column(s) {', '.join(sorted(missing))}; expected {', '.join(CSV_COLUMNS)}."]
+    rows: list[tuple[int, Entry]] = []
+    for line, row in enumerate(reader, start=2):
+        stratum = (row.get("stratum") or "").strip()
+        arm = (row.get("arm") or "").strip().upper()
+        if stratum not in known_strata:
+            errors.append(f"Line {line}: unknown stratum “{stratum}” (known: {', '.join(known_strata)}).")
+        if arm not in ARMS:
+            errors.append(f"Line {line}: arm “{row.get('arm')}” is not A or B.")
+        try:
+            sequence, block = int(row["sequence"]), int(row["block"])
+        except (TypeError, ValueError):
+            errors.append(f"Line {line}: sequence and block must be whole numbers.")
+            continue
+        declared = (row.get("block_size") or "").strip()
+        size = int(declared) if declared.isdigit() else 0
+        rows.append((line, Entry(stratum, sequence, block, size, arm)))
+    if not rows and not errors:
+        errors.append("The file has no entries.")
+    by_stratum: dict[str, list[tuple[int, Entry]]] = defaultdict(list)
+    for line, entry in rows:
+        by_stratum[entry.stratum].append((line, entry))
+    result: list[Entry] = []
+    for stratum, items in by_stratum.items():
+        items.sort(key=lambda item: item[1].sequence)
+        for expected, (line, entry) in enumerate(items, start=1):
+            if entry.sequence != expected:
+                errors.append(f"Line {line}: stratum {stratum} sequence {entry.sequence}, expected {expected} "
+                              "(sequences start at 1 and have no gaps or repeats).")
+                break
+        blocks: dict[int, list[tuple[int, Entry]]] = defaultdict(list)
+        for line, entry in items:
+            blocks[entry.block].append((line, entry))
+        previous_block = 0
+        for number in sorted(blocks):
+            members = blocks[number]
+            first_line = members[0][0]
+            if number != previous_block + 1:
+                errors.append(f"Line {first_line}: stratum {stratum} block {number} follows block {previous_block}.")
+            previous_block = number
+            arms = [e.arm for _, e in members]
+            if arms.count("A") != arms.count("B"):
+                errors.append(f"Line {first_line}: stratum {stratum} block {number} is not balanced "
+                              f"({arms.count('A')} A, {arms.count('B')} B).")
+            sequences = sorted(e.sequence for _, e in members)
+            if sequences != list(range(sequences[0], sequences[0] + len(sequences))):
+                errors.append(f"Line {first_line}: stratum {stratum} block {number} is not one run of sequences.")
+            for line, e in members:
+                if e.block_size and e.block_size != len(members):
+                    errors.append(f"Line {line}: block_size {e.block_size} but block {number} has {len(members)} entries.")
+                    break
+        for _, e in items:
+            result.append(Entry(e.stratum, e.sequence, e.block, len(blocks[e.block]), e.arm))
+    return (result if not errors else []), errors
+
+
+def max_prefix_imbalance(arms: Sequence[str]) -> int:
+    """Largest |#A − #B| over every prefix of an allocation sequence."""
+    worst = balance = 0
+    for arm in arms:
+        balance += 1 if arm == "A" else -1
+        worst = max(worst, abs(balance))
+    return worst

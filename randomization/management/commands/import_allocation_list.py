@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from randomization import services
+from scr_escc.exceptions import DomainError
+
+
+class Command(BaseCommand):
+    help = ("Import the statistician's allocation list (CSV: stratum,sequence,block,block_size,arm). A bad file is "
+            "refused whole, with line-numbered errors.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+
+    def handle(self, *args, file, **options):
+        path = Path(file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"Cannot read {file}: {error}")
+        try:
+            allocation_list = services.import_allocation_list(text=text, file_name=path.name)
+        except ValidationError as error:
+            raise CommandError("The file was refused, nothing imported:\n" + "\n".join(
+                m for ms in error.message_dict.values() for m in ms))
+        except DomainError as refusal:
+            raise CommandError(refusal.message)
+        self.stdout.write(self.style.SUCCESS(f"Imported {path.name}: "
+                                             + ", ".join(s.code for s in allocation_list.strata.all())))
+        self.stdout.write(f"SHA-256 fingerprint: {allocation_list.fingerprint}")
