@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check-deploy shell reset clean
+.PHONY: run test bench lint format check-deploy shell reset clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 ## The whole test suite on an embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL)
 test: $(STAMP)
 	$(PY) -m scr_escc.devstack test $(ARGS)
+
+## Benchmarks of bench/ (numbers go to docs/PERFORMANCE.md)
+bench: $(STAMP)
+	$(PY) -m scr_escc.devstack bench bench/export_bench.py $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -168,7 +168,7 @@ class HistoryEntry:
 
 
 _KIND = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
-_HIDDEN_FIELDS = {"version", "updated_at", "created_at"}
+HIDDEN_FIELDS = {"version", "updated_at", "created_at"}
 
 
 def history_entries(instance: AuditedModel) -> list[HistoryEntry]:
@@ -179,7 +179,7 @@ def history_entries(instance: AuditedModel) -> list[HistoryEntry]:
     for record in records:
         changes = []
         if previous is not None:
-            delta = record.diff_against(previous, excluded_fields=_HIDDEN_FIELDS)
+            delta = record.diff_against(previous, excluded_fields=HIDDEN_FIELDS)
             changes = [FieldChange(c.field, c.old, c.new) for c in delta.changes]
         entries.append(
             HistoryEntry(

@@ -6,6 +6,7 @@ unless DATABASE_URL / REDIS_URL are already set, in which case nothing embedded 
 
     python -m scr_escc.devstack run          # migrate, seed, web + Celery worker + beat
     python -m scr_escc.devstack test [ARGS]  # pytest on a separate throw-away-fast cluster
+    python -m scr_escc.devstack bench SCRIPT # a benchmark in bench/ on its own cluster
 """
 
 import os
@@ -186,8 +187,14 @@ def test(args: list[str]) -> int:
         return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode
 
 
+def bench(args: list[str]) -> int:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "scr_escc.settings.test"
+    with Stack("bench", fast=True, database="bench"):
+        return subprocess.run([PYTHON, *args], cwd=ROOT).returncode
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "reset"}:
+    if not argv or argv[0] not in {"run", "test", "bench", "reset"}:
         print(__doc__)
         return 2
     if argv[0] == "run":
@@ -195,6 +202,8 @@ def main(argv: list[str]) -> int:
     if argv[0] == "reset":
         shutil.rmtree(DATA, ignore_errors=True)
         return 0
+    if argv[0] == "bench":
+        return bench(argv[1:])
     return test(argv[1:])
 
 

@@ -4,7 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from scr_escc import views
-from scr_escc.api import AlertList, ConfirmTerminationView, OpenRandomizationView, ResumeView, StudyView, TokenView
+from scr_escc.api import (
+    AlertList,
+    ConfirmTerminationView,
+    ExportView,
+    OpenRandomizationView,
+    ResumeView,
+    StudyView,
+    TokenView,
+)
 from scr_escc.forms import LoginForm
 
 admin.site.site_header = "SCR-ESCC-01 administration"
@@ -17,6 +25,7 @@ api_v1 = [
     path("study/confirm-termination/", ConfirmTerminationView.as_view(), name="api-confirm-termination"),
     path("study/resume/", ResumeView.as_view(), name="api-resume"),
     path("alerts/", AlertList.as_view(), name="api-alerts"),
+    path("exports/<slug:dataset>.csv", ExportView.as_view(), name="api-export"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("scr_escc.api_urls")),
@@ -41,6 +50,9 @@ urlpatterns = [
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("dashboard/consort.svg", views.ConsortSvgView.as_view(), name="dashboard-consort"),
+    path("exports/", views.ExportListView.as_view(), name="exports"),
+    path("exports/dictionary/", views.DataDictionaryView.as_view(), name="data-dictionary"),
+    path("exports/<slug:dataset>.csv", views.ExportDownloadView.as_view(), name="export-download"),
     path("api/v1/", include(api_v1)),
     path("django-admin/", admin.site.urls),
 ]

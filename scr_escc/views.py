@@ -6,14 +6,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from scr_escc import services
+from scr_escc import exports, services
 from scr_escc.alerts import alerts_needing_attention
 from scr_escc.audit import StaleEdit, history_entries
+from scr_escc.csvexport import TYPE_MEANINGS
 from scr_escc.exceptions import DomainError, SignatureRefused
 from scr_escc.forms import ConfirmTerminationForm, OpenRandomizationForm, ResumeForm, StudySettingsForm
-from scr_escc.models import Alert, PhaseTransition
+from scr_escc.models import Alert, ExportRecord, PhaseTransition
 from scr_escc.selectors import get_study, sites_visible_to, study_status
 
 
@@ -245,3 +247,37 @@ class ConsortSvgView(DashboardView):
         from scr_escc.dashboard import dashboard_summary
 
         return {"s": dashboard_summary(site=self.get_site())}
+
+
+class ExportListView(PermissionRequiredMixin, TemplateView):
+    """The data manager's page: every dataset with its row count and download buttons."""
+
+    permission_required = exports.EXPORT_PERMISSION
+    template_name = "scr_escc/exports.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["datasets"] = exports.datasets_with_counts()
+        context["recent"] = ExportRecord.objects.select_related("user")[:20]
+        return context
+
+
+class ExportDownloadView(PermissionRequiredMixin, View):
+    permission_required = exports.EXPORT_PERMISSION
+
+    def get(self, request, dataset):
+        export = exports.start_export(user=request.user, dataset=dataset,
+                                      deidentified=exports.wants_deidentified(request.GET))
+        return exports.streaming_response(export)
+
+
+class DataDictionaryView(LoginRequiredMixin, TemplateView):
+    """What every exported column means: name, meaning, type, allowed values (for any signed-in user)."""
+
+    template_name = "scr_escc/data_dictionary.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["datasets"] = [exports.DATASETS[name] for name in exports.ORDER]
+        context["types"] = TYPE_MEANINGS
+        return context

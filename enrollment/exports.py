@@ -1,0 +1,107 @@
+"""The screening log and participants datasets of the CSV exports (SPEC §8).
+
+Column names follow CDISC SDTM (DM domain) where a variable exists; the rest are named in
+the same style and documented in the data dictionary page.
+"""
+
+from django.db.models import CharField, Q, Value
+
+from enrollment.eligibility import CRITERIA
+from enrollment.models import Cohort, Histology, Participant, ParticipantStatus, Screening, Sex
+from randomization.exports import arm_columns
+from scr_escc.csvexport import (
+    CODE,
+    DATE,
+    DATETIME,
+    FLAG,
+    INTEGER,
+    LIST,
+    TEXT,
+    Column,
+    Dataset,
+    codes,
+    flag,
+    iso_date,
+    iso_datetime,
+    joined,
+    safe_text,
+    studyid,
+    usubjid,
+    years_between,
+)
+
+SCREENING = Dataset(
+    name="screening",
+    title="Screening log",
+    description="One row per screening, eligible or not, with the criteria answers and the failed criteria codes.",
+    voided="Voided screenings are included and flagged VOIDFL = Y with the reason in VOIDRSN.",
+    queryset=lambda: Screening.objects.order_by("site__code", "sequence"),
+    columns=(
+        studyid(),
+        Column("SITEID", "Study site code.", CODE, "site__code"),
+        Column("SCRNUM", "Screening number, per site.", TEXT, "screening_number"),
+        Column("PRVSCRN", "Screening number of this patient's earlier screen failure, when re-screened.", TEXT,
+               "previous_screening__screening_number"),
+        Column("INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("initials"), identifier=True),
+        Column("BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("date_of_birth"), identifier=True),
+        Column("AGE", "Age in completed years at the screening date.", INTEGER,
+               years_between("date_of_birth", "screening_date")),
+        Column("SEX", "Sex.", CODE, "sex", codes(Sex.choices)),
+        Column("RFICDTC", "Date of informed consent.", DATE, iso_date("consent_date")),
+        Column("SCRNDTC", "Screening date.", DATE, iso_date("screening_date")),
+        Column("ECOG", "ECOG performance status.", INTEGER, "ecog", "0–4"),
+        Column("PGSGA", "PG-SGA score.", INTEGER, "pgsga_score", "0–60"),
+        Column("HISTOL", "Histology.", CODE, "histology", codes(Histology.choices)),
+        *(
+            Column(c.code, f"{'Inclusion' if c.inclusion else 'Exclusion'} criterion {c.code} "
+                   f"({c.text}) answered yes.", FLAG, flag(c.field), "Y, N")
+            for c in CRITERIA
+        ),
+        Column("ELIGFL", "Eligible: every inclusion criterion met and no exclusion criterion.", FLAG,
+               flag("eligible"), "Y, N"),
+        Column("FAILCRIT", "Failed criteria codes, in protocol order (the screen-failure reasons).", LIST,
+               joined("failed_criteria"), ", ".join(c.code for c in CRITERIA)),
+        Column("SUBJID", "Subject ID given at enrollment; empty when not enrolled.", TEXT, "participant__subject_id"),
+        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
+        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
+        Column("CRTDTC", "When the screening was first entered.", DATETIME, iso_datetime("created_at")),
+    ),
+)
+
+
+PARTICIPANTS = Dataset(
+    name="participants",
+    title="Participants",
+    description="One row per enrolled participant (SDTM DM-like): cohort, arm, status and key dates.",
+    voided="Participants are never voided; a withdrawal or death is a status with its date.",
+    queryset=lambda: Participant.objects.order_by("site__code", "sequence"),
+    columns=(
+        studyid(),
+        usubjid(),
+        Column("SUBJID", "Subject ID within the study (site code and number).", TEXT, "subject_id"),
+        Column("SITEID", "Study site code.", CODE, "site__code"),
+        Column("SCRNUM", "Screening number of the screening that enrolled the participant.", TEXT,
+               "screening__screening_number"),
+        Column("INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("screening__initials"),
+               identifier=True),
+        Column("BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("screening__date_of_birth"),
+               identifier=True),
+        Column("AGE", "Age in completed years at the screening date.", INTEGER,
+               years_between("screening__date_of_birth", "screening__screening_date")),
+        Column("AGEU", "Age unit.", CODE, Value("YEARS", output_field=CharField()), "YEARS"),
+        Column("SEX", "Sex.", CODE, "screening__sex", codes(Sex.choices)),
+        Column("RFICDTC", "Date of informed consent.", DATE, iso_date("screening__consent_date")),
+        Column("ENRLDTC", "Enrollment date.", DATE, iso_date("enrollment_date")),
+        Column("COHORT", "Cohort, fixed by the study phase at enrollment.", CODE, "cohort", codes(Cohort.choices)),
+        *arm_columns("allocation__arm"),
+        Column("RANDDTC", "When the participant was randomized (UTC).", DATETIME,
+               iso_datetime("allocation__randomized_at")),
+        Column("STATUS", "Participant status.", CODE, "status", codes(ParticipantStatus.choices)),
+        Column("WDDTC", "Withdrawal date.", DATE, iso_date("withdrawal_date")),
+        Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason")),
+        Column("DTHDTC", "Date of death.", DATE, iso_date("death_date")),
+        Column("DTHFL", "Subject died.", FLAG, flag(Q(death_date__isnull=False)), "Y, N"),
+    ),
+)
+
+DATASETS = (SCREENING, PARTICIPANTS)

@@ -1,0 +1,83 @@
+"""The adverse events dataset of the CSV exports (SPEC §8), with SDTM AE variable names."""
+
+from django.db.models import Case, CharField, F, Q, Value, When
+
+from randomization.exports import arm_columns
+from safety.models import ActionTaken, AdverseEvent, Attribution, Intervention, Outcome, Seriousness
+from scr_escc.csvexport import (
+    CODE,
+    DATE,
+    FLAG,
+    INTEGER,
+    TEXT,
+    Column,
+    Dataset,
+    codes,
+    contains,
+    flag,
+    iso_date,
+    safe_text,
+    studyid,
+    usubjid,
+)
+
+_OTHER_SPECIFY = Q(ctcae_term__term__endswith="- Other, specify")
+_SERIOUSNESS_FLAGS = (
+    ("AESDTH", Seriousness.DEATH),
+    ("AESLIFE", Seriousness.LIFE_THREATENING),
+    ("AESHOSP", Seriousness.HOSPITALIZATION),
+    ("AESDISAB", Seriousness.DISABILITY),
+    ("AESCONG", Seriousness.CONGENITAL_ANOMALY),
+    ("AESMIE", Seriousness.OTHER_IMPORTANT),
+)
+_RELATEDNESS = (("AERELPD1", Intervention.PD1), ("AERELCHM", Intervention.CHEMO),
+                ("AERELLDR", Intervention.LDRT), ("AERELCFR", Intervention.CFRT))
+
+
+def _when_coded(path: str) -> Case:
+    """The dictionary value, empty for an “Other, specify” term (not coded)."""
+    return Case(When(_OTHER_SPECIFY, then=Value("")), default=F(path), output_field=CharField())
+
+
+ADVERSE_EVENTS = Dataset(
+    name="adverse_events",
+    title="Adverse events",
+    description="One row per adverse event (SDTM AE), CTCAE v5.0 coded, with seriousness and attribution.",
+    voided="Voided AEs are included and flagged VOIDFL = Y with the reason in VOIDRSN; they do not count "
+           "towards the stopping rule.",
+    queryset=lambda: AdverseEvent.objects.order_by("participant__subject_id", "onset_date", "pk"),
+    columns=(
+        studyid(),
+        usubjid("participant__subject_id"),
+        Column("SITEID", "Study site code.", CODE, "participant__site__code"),
+        Column("AEID", "Record identifier of the AE in this system (stable; cite it in queries).", INTEGER, "pk"),
+        Column("COHORT", "Cohort of the participant.", CODE, "participant__cohort", "run_in, randomized"),
+        *arm_columns("participant__allocation__arm"),
+        Column("AETERM", "Reported term: the CTCAE term, or the specified text of an “Other, specify”.", TEXT,
+               safe_text("term")),
+        Column("AEDECOD", "CTCAE v5.0 term when coded; empty for “Other, specify”.", TEXT,
+               _when_coded("ctcae_term__term")),
+        Column("AELLTCD", "MedDRA code of the CTCAE term when coded.", TEXT, _when_coded("ctcae_term__meddra_code")),
+        Column("AEBODSYS", "System organ class (CTCAE/MedDRA SOC).", TEXT, safe_text("soc")),
+        Column("AETOXGR", "CTCAE grade.", INTEGER, "grade", "1, 2, 3, 4, 5"),
+        Column("AESER", "Serious adverse event (ICH E2A).", FLAG, flag("serious"), "Y, N"),
+        *(Column(name, f"Seriousness criterion: {criterion.label}.", FLAG, contains("seriousness_criteria", criterion),
+                 "Y, N") for name, criterion in _SERIOUSNESS_FLAGS),
+        *(Column(name, f"Attribution to {intervention.label}.", CODE, f"attribution_{intervention.value}",
+                 codes(Attribution.choices)) for name, intervention in _RELATEDNESS),
+        Column("AEREL", "Treatment-related (derived): RELATED when any attribution is possible, probable or "
+               "definite; this is what the stopping rule counts.", CODE,
+               Case(When(treatment_related=True, then=Value("RELATED")), default=Value("NOT RELATED"),
+                    output_field=CharField()), "RELATED, NOT RELATED"),
+        Column("AEACN", "Action taken with study treatment.", CODE, "action_taken", codes(ActionTaken.choices)),
+        Column("AEOUT", "Outcome.", CODE, "outcome", codes(Outcome.choices)),
+        Column("AESTDTC", "Onset date.", DATE, iso_date("onset_date")),
+        Column("AEENDTC", "End date; empty while ongoing.", DATE, iso_date("end_date")),
+        Column("AEONGO", "Ongoing at the time of the export.", FLAG, flag("ongoing"), "Y, N"),
+        Column("DTHDTC", "Date of death (Grade 5 only).", DATE, iso_date("death_date")),
+        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
+        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
+    ),
+)
+
+DATASETS = (ADVERSE_EVENTS,)

@@ -1,0 +1,200 @@
+"""CSV exports (SPEC §8): the dataset description, its SQL shaping and the streaming writer.
+
+Each app describes its own datasets (`enrollment/exports.py`, `safety/exports.py`, …) as a
+`Dataset`: documented `Column`s, each an ORM expression that PostgreSQL turns into the final
+text of the cell — ISO 8601 dates, `Y`/`N` flags, `;`-joined lists, and free text with
+formula-starting characters neutralised. Python then only moves strings from a server-side
+cursor into `csv.writer`, in chunks, so memory stays flat and throughput stays close to
+PostgreSQL's own `COPY`.
+
+CSV injection (OWASP): a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return
+gets a leading apostrophe, so a spreadsheet shows it as text instead of running it.
+Numeric and date columns are never touched, so `-3` stays a number.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import Case, CharField, Expression, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext_lazy as _
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_REGEX = r"^[=+\-@\t\r]"
+BOM = "\ufeff"
+CHUNK_ROWS = 5000
+
+TEXT, INTEGER, DATE, DATETIME, FLAG, CODE, LIST = "text", "integer", "date", "datetime", "Y/N", "code", "list"
+TYPE_MEANINGS = {
+    TEXT: _("Free text. Neutralised against spreadsheet formulas (a leading ' when it starts with = + - @)."),
+    INTEGER: _("Whole number."),
+    DATE: _("ISO 8601 date, YYYY-MM-DD."),
+    DATETIME: _("ISO 8601 date and time in UTC, YYYY-MM-DDThh:mm:ssZ."),
+    FLAG: _("Y or N."),
+    CODE: _("One of the listed values."),
+    LIST: _("Values separated by ';' (empty when none)."),
+}
+
+
+def neutralize(value: str) -> str:
+    """The Python twin of `safe_text()`, for cells computed outside the database."""
+    if value and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+# ---- SQL shaping: each returns an expression whose value is the cell's final text -----------------
+
+
+def as_text(expression) -> Expression:
+    return Cast(expression, output_field=CharField())
+
+
+def safe_text(path: str) -> Expression:
+    """Free text from a field path, neutralised in SQL when it starts like a formula."""
+    return Case(
+        When(**{f"{path}__regex": _FORMULA_REGEX}, then=Concat(Value("'"), F(path), output_field=CharField())),
+        default=F(path),
+        output_field=CharField(),
+    )
+
+
+def iso_date(path: str) -> Expression:
+    # A PostgreSQL date cast to text is ISO 8601 (DateStyle ISO, Django's connection default).
+    return as_text(F(path))
+
+
+def iso_datetime(path: str) -> Expression:
+    # Django's connections run in UTC (USE_TZ), so this is the stored instant.
+    return Func(F(path), Value('YYYY-MM-DD"T"HH24:MI:SS"Z"'), function="to_char", output_field=CharField())
+
+
+def flag(condition: str | Q) -> Expression:
+    """`Y`/`N` from a boolean field path, or from a condition."""
+    if isinstance(condition, str):
+        condition = Q(**{condition: True})
+    return Case(When(condition, then=Value("Y")), default=Value("N"), output_field=CharField())
+
+
+def joined(path: str, separator: str = ";") -> Expression:
+    return Func(F(path), Value(separator), function="array_to_string", output_field=CharField())
+
+
+def years_between(start: str, end: str) -> Expression:
+    """Completed years from `start` to `end` (age at a date)."""
+    age = Func(F(end), F(start), function="age")
+    return as_text(Cast(Func(Value("year"), age, function="date_part"), output_field=IntegerField()))
+
+
+def contains(path: str, item: str) -> Expression:
+    """`Y` when the array field holds `item`."""
+    return flag(Q(**{f"{path}__contains": [item]}))
+
+
+def codes(choices) -> str:
+    """The allowed values of a choices field, for the data dictionary."""
+    return ", ".join(value for value, _label in choices)
+
+
+def studyid() -> "Column":
+    protocol = _protocol()
+    return Column("STUDYID", "Study identifier.", CODE, Value(protocol, output_field=CharField()), protocol)
+
+
+def usubjid(path: str = "subject_id") -> "Column":
+    return Column("USUBJID", "Unique subject identifier: STUDYID-SUBJID.", TEXT,
+                  Concat(Value(f"{_protocol()}-"), F(path), output_field=CharField()))
+
+
+def _protocol() -> str:
+    from scr_escc.models import Study
+
+    return Study._meta.get_field("protocol").default
+
+
+# ---- Description ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the CSV header: the SDTM variable name where one exists
+    meaning: str
+    type: str
+    source: Expression | str  # an ORM expression giving the cell's text, or a plain field path
+    values: str = ""  # allowed values, for the data dictionary
+    identifier: bool = False  # dropped from the export "without direct identifiers"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    queryset: Callable[[], QuerySet]  # all rows, ordered; the export adds the column expressions
+    voided: str = ""  # how voided records appear, stated in the dictionary
+    rows: Callable[[bool], Iterable[Iterable]] | None = None  # rows(deidentified) for datasets built in Python
+    count: Callable[[], int] | None = None
+
+    def columns_for(self, *, deidentified: bool) -> list[Column]:
+        return [c for c in self.columns if not (deidentified and c.identifier)]
+
+    def row_count(self) -> int:
+        return self.count() if self.count is not None else self.queryset().count()
+
+    def cells(self, columns: list[Column]) -> QuerySet:
+        """One query whose rows are the CSV's cells, already text (the benchmark COPYs this same query)."""
+        cells = {
+            f"c{i}": as_text(F(c.source)) if isinstance(c.source, str) else c.source for i, c in enumerate(columns)
+        }
+        return self.queryset().annotate(**cells).values_list(*cells)
+
+    def iter_rows(self, columns: list[Column]) -> Iterable[Iterable]:
+        """The rows as tuples of cell text, from a server-side cursor in chunks."""
+        return self.cells(columns).iterator(chunk_size=CHUNK_ROWS)
+
+
+class _Buffer:
+    """csv.writer writes into it; the generator takes what accumulated and clears it."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
+
+
+def stream_csv(header: list[str], rows: Iterable[Iterable], *, on_done: Callable[[int], None] | None = None,
+               chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """UTF-8 CSV with a BOM, in chunks of `chunk_rows` rows; `on_done(row_count)` at the end."""
+    buffer = _Buffer()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    yield (BOM + buffer.take()).encode("utf-8")
+    count = 0
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk_rows:
+            writer.writerows(batch)
+            count += len(batch)
+            batch.clear()
+            yield buffer.take().encode("utf-8")
+    if batch:
+        writer.writerows(batch)
+        count += len(batch)
+        yield buffer.take().encode("utf-8")
+    if on_done is not None:
+        on_done(count)
+
+
+def read_back(content: bytes) -> list[dict[str, str]]:
+    """Parse an export as a spreadsheet or pandas would (for tests and the benchmark)."""
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))

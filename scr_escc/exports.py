@@ -1,0 +1,226 @@
+"""CSV exports for data managers (SPEC §8): the datasets, and the one service pages and API call.
+
+The clinical apps describe their own datasets (`enrollment/exports.py`, `safety/exports.py`,
+`randomization/exports.py`); the trial-wide ones — alerts and the audit trail — are here.
+`start_export()` checks the permission, writes the `ExportRecord` and returns the streamed bytes.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, CharField, Value, When
+from django.http import Http404, StreamingHttpResponse
+from django.utils import timezone
+
+from enrollment.exports import DATASETS as ENROLLMENT_DATASETS
+from enrollment.models import Participant, Screening
+from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
+from safety.exports import DATASETS as SAFETY_DATASETS
+from safety.models import AdverseEvent
+from scr_escc.audit import HIDDEN_FIELDS
+from scr_escc.csvexport import (
+    CODE,
+    DATETIME,
+    INTEGER,
+    TEXT,
+    Column,
+    Dataset,
+    codes,
+    iso_datetime,
+    neutralize,
+    safe_text,
+    stream_csv,
+)
+from scr_escc.models import Alert, ExportRecord, PhaseTransition, Study
+
+EXPORT_PERMISSION = "scr_escc.export_data"
+
+ALERTS = Dataset(
+    name="alerts",
+    title="Alerts",
+    description="One row per email alert in the outbox, with its delivery status.",
+    voided="Alerts are never voided or deleted.",
+    queryset=lambda: Alert.objects.order_by("created_at", "pk"),
+    columns=(
+        Column("ALERTID", "Record identifier of the alert.", INTEGER, "pk"),
+        Column("KIND", "What the alert is about.", CODE, "kind", codes(Alert.Kind.choices)),
+        Column("KEY", "Unique key: one alert per cause.", TEXT, safe_text("key")),
+        Column(
+            "STATUS",
+            "Delivery status; a message being handed to the mail server is still pending.",
+            CODE,
+            Case(When(status=Alert.Status.SENDING, then=Value(Alert.Status.PENDING.value)), default="status",
+                 output_field=CharField()),
+            "pending, sent, failed",
+        ),
+        Column("CRTDTC", "When the alert was written (UTC).", DATETIME, iso_datetime("created_at")),
+        Column("SENTDTC", "When the mail server accepted it (UTC); empty until sent.", DATETIME,
+               iso_datetime("sent_at")),
+        Column("ATTEMPTS", "Delivery attempts so far.", INTEGER, "attempts"),
+        Column("SUBJECT", "Email subject.", TEXT, safe_text("subject")),
+        Column("LINK", "Page the alert points to.", TEXT, safe_text("link")),
+        Column("LASTERR", "The mail server's last error, if any.", TEXT, safe_text("last_error")),
+    ),
+)
+
+
+# ---- The audit trail: built in Python, since a change is the difference between two versions --------
+
+# The fields whose values are direct identifiers: a de-identified audit export says they changed, not to what.
+IDENTIFIER_FIELDS = {"initials", "date_of_birth"}
+AUDITED = (("screening", Screening), ("participant", Participant), ("adverse_event", AdverseEvent),
+           ("study", Study))
+ACTIONS = "created, changed, voided, deleted, phase_changed, exported"
+_ACTION = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+def _value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(map(str, value))
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _label(record_type: str, row, subjects: dict[int, str]) -> str:
+    if record_type == "screening":
+        return row.screening_number
+    if record_type == "participant":
+        return row.subject_id
+    if record_type == "adverse_event":
+        return f"{subjects.get(row.participant_id, '?')} {row.term} (grade {row.grade})"
+    return row.protocol
+
+
+def _history_rows(deidentified: bool) -> Iterator[list[str]]:
+    subjects = dict(Participant.objects.values_list("pk", "subject_id"))
+    for record_type, model in AUDITED:
+        history = model.history.select_related("history_user").order_by("id", "history_date", "history_id")
+        previous = None
+        for row in history.iterator(chunk_size=2000):
+            changes = []
+            if previous is not None and previous.id == row.id:
+                delta = row.diff_against(previous, excluded_fields=HIDDEN_FIELDS)
+                for change in delta.changes:
+                    if deidentified and change.field in IDENTIFIER_FIELDS:
+                        changes.append(f"{change.field}: (changed)")
+                    else:
+                        changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
+            reason = row.history_change_reason or ""
+            action = "voided" if reason.startswith("Voided:") else _ACTION.get(row.history_type, row.history_type)
+            yield [
+                _utc(row.history_date),
+                row.history_user.get_username() if row.history_user else "system",
+                action,
+                record_type,
+                str(row.id),
+                neutralize(_label(record_type, row, subjects)),
+                str(getattr(row, "version", "")),
+                neutralize(reason),
+                neutralize("; ".join(changes)),
+            ]
+            previous = row
+    for transition in PhaseTransition.objects.select_related("by", "signature").order_by("at", "pk"):
+        signed = f" Signed: {transition.signature.meaning}" if transition.signature_id else ""
+        yield [_utc(transition.at), transition.by.get_username() if transition.by else "system", "phase_changed",
+               "study", "1", transition.get_to_phase_display(), "", neutralize(transition.reason + signed),
+               f"phase: {transition.from_phase} → {transition.to_phase}"]
+    for export in ExportRecord.objects.select_related("user").order_by("started_at", "pk"):
+        options = ", ".join(f"{k}={v}" for k, v in sorted(export.options.items()))
+        rows = "incomplete" if export.row_count is None else f"{export.row_count} rows"
+        yield [_utc(export.started_at), export.user.get_username(), "exported", "export", str(export.pk),
+               export.dataset, "", f"{options or 'all columns'}; {rows}; via {export.channel}", ""]
+
+
+def _audit_count() -> int:
+    return (sum(model.history.count() for _name, model in AUDITED) + PhaseTransition.objects.count()
+            + ExportRecord.objects.count())
+
+
+AUDIT = Dataset(
+    name="audit",
+    title="Audit trail",
+    description="Every create, change and void of a clinical record, every phase change and every export: "
+                "who, when, why and what changed (old → new). Ordered by record, then time.",
+    voided="Voids appear as action voided, with their reason.",
+    queryset=lambda: Study.history.none(),
+    rows=_history_rows,
+    count=_audit_count,
+    columns=(
+        Column("AUDITDTC", "When (UTC).", DATETIME, ""),
+        Column("USERNAME", "Who (system for automatic changes such as the stopping-rule halt).", TEXT, ""),
+        Column("ACTION", "What happened.", CODE, "", ACTIONS),
+        Column("RECTYPE", "Kind of record.", CODE, "", "screening, participant, adverse_event, study, export"),
+        Column("RECID", "Record identifier (the AEID, screening or participant record id, export id).", INTEGER, ""),
+        Column("RECLABEL", "The record as users know it: screening number, subject ID, AE term, dataset.", TEXT, ""),
+        Column("VERSION", "Record version after the change.", INTEGER, ""),
+        Column("REASON", "Reason for change, as entered (with the e-signature meaning for signed decisions).", TEXT,
+               ""),
+        Column("CHANGES", "Changed fields as “field: old → new”, separated by ';'. In the export without direct "
+               "identifiers, changes of initials or date of birth show as “(changed)”.", TEXT, ""),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (*ENROLLMENT_DATASETS, *SAFETY_DATASETS, *RANDOMIZATION_DATASETS, ALERTS, AUDIT)
+}
+# The order data managers see on the Exports page and the data dictionary.
+ORDER = ("screening", "participants", "adverse_events", "allocations", "alerts", "audit")
+
+
+def get_dataset(name: str) -> Dataset:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise Http404(f"No dataset {name!r}.") from None
+
+
+def datasets_with_counts() -> list[tuple[Dataset, int]]:
+    return [(DATASETS[name], DATASETS[name].row_count()) for name in ORDER]
+
+
+@dataclass(frozen=True)
+class Export:
+    record: ExportRecord
+    filename: str
+    content: Iterator[bytes]
+
+
+def start_export(*, user, dataset: str, deidentified: bool, channel: str = "page") -> Export:
+    """Record the export in the audit trail and return its streamed CSV."""
+    if not user.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied
+    data = get_dataset(dataset)
+    record = ExportRecord.objects.create(user=user, dataset=data.name, options={"deidentified": deidentified},
+                                         channel=channel)
+    columns = data.columns_for(deidentified=deidentified)
+    rows: Iterable = data.rows(deidentified) if data.rows is not None else data.iter_rows(columns)
+
+    def finish(row_count: int) -> None:
+        ExportRecord.objects.filter(pk=record.pk).update(row_count=row_count, completed_at=timezone.now())
+
+    stamp = timezone.localtime(record.started_at).strftime("%Y%m%d-%H%M")
+    suffix = "-deidentified" if deidentified else ""
+    return Export(
+        record=record,
+        filename=f"scr-escc-01_{data.name}{suffix}_{stamp}.csv",
+        content=stream_csv([c.name for c in columns], rows, on_done=finish),
+    )
+
+
+def wants_deidentified(params) -> bool:
+    """The `deidentified` query parameter, as pages and API spell it (1, true, yes, on)."""
+    return params.get("deidentified", "").lower() in ("1", "true", "yes", "on")
+
+
+def streaming_response(export: Export) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(export.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
