@@ -13,7 +13,11 @@ from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-COLORS = {"run_in": "#0d6efd", "randomized": "#198754", "grade": ["#adb5bd", "#ffc107", "#fd7e14", "#dc3545", "#212529"]}
+COLORS = {
+    "run_in": "#0d6efd",
+    "randomized": "#198754",
+    "grade": ["#adb5bd", "#ffc107", "#fd7e14", "#dc3545", "#212529"],
+}
 plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False})
 
 
@@ -50,9 +54,12 @@ def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict
     first, last = timeline[0][0], timeline[-1][0]
     if first == last:  # one day of data: give the axis a range to draw
         axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
+    span = (last - first).days
     axes.set_ylabel("participants")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    # One tick per day over a short span (AutoDateLocator would repeat a date at 12-hour ticks).
+    locator = mdates.DayLocator(interval=max(1, span // 7 + 1)) if span <= 21 else mdates.AutoDateLocator(maxticks=8)
+    axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     axes.legend(frameon=False, loc="upper left")
     axes.grid(axis="y", alpha=0.3)
@@ -73,7 +80,7 @@ def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, st
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_ylabel("participants")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(frameon=False)
+    axes.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     return _svg(figure, title)
 
 

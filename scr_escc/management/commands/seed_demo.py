@@ -79,3 +79,22 @@ class Command(BaseCommand):
             screening = create_screening(site=site, data=data, user=user)
             if screening.eligible:
                 enroll_participant(screening=screening, user=user, enrollment_date=screened)
+        self._demo_adverse_events(today, coordinator)
+
+    def _demo_adverse_events(self, today, coordinator) -> None:
+        """Two AEs of SH01-001, so the AE log and the dashboard have something to show."""
+        from enrollment.models import Participant
+        from safety.services import ctcae_term_by_name, record_adverse_event
+
+        participant = Participant.objects.get(subject_id="SH01-001")
+        common = {"other_specify": "", "end_date": None, "ongoing": True, "action_taken": "none",
+                  "death_date": None, "attribution_ldrt": "unlikely", "attribution_cfrt": "unlikely"}
+        record_adverse_event(participant=participant, user=coordinator, data={
+            **common, "ctcae_term": ctcae_term_by_name("Nausea"), "grade": 2, "onset_date": today - timedelta(days=12),
+            "serious": False, "seriousness_criteria": [], "attribution_pd1": "unlikely",
+            "attribution_chemo": "probable", "outcome": "recovering"})
+        record_adverse_event(participant=participant, user=coordinator, data={
+            **common, "ctcae_term": ctcae_term_by_name("Pneumonitis"), "grade": 3,
+            "onset_date": today - timedelta(days=5), "serious": True, "seriousness_criteria": ["hospitalization"],
+            "attribution_pd1": "possible", "attribution_chemo": "unlikely", "action_taken": "interrupted",
+            "outcome": "not_recovered"})
