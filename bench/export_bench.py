@@ -89,15 +89,32 @@ def load(rows: int) -> User:
     data = eligible_screening_data()
     participants_n = 2000
     screenings = Screening.objects.bulk_create(
-        Screening(site=sites[i % 2], sequence=i, screening_number=f"{sites[i % 2].code}-S{i:05d}", created_by=admin,
-                  eligible=True, **data) for i in range(participants_n))
+        Screening(
+            site=sites[i % 2],
+            sequence=i,
+            screening_number=f"{sites[i % 2].code}-S{i:05d}",
+            created_by=admin,
+            eligible=True,
+            **data,
+        )
+        for i in range(participants_n)
+    )
     people = Participant.objects.bulk_create(
-        Participant(subject_id=f"{s.site.code}-{i:04d}", site=s.site, sequence=i, screening=s,
-                    enrollment_date=today - timedelta(days=i % 300), cohort="run_in" if i < 25 else "randomized",
-                    enrolled_by=admin) for i, s in enumerate(screenings))
+        Participant(
+            subject_id=f"{s.site.code}-{i:04d}",
+            site=s.site,
+            sequence=i,
+            screening=s,
+            enrollment_date=today - timedelta(days=i % 300),
+            cohort="run_in" if i < 25 else "randomized",
+            enrolled_by=admin,
+        )
+        for i, s in enumerate(screenings)
+    )
     for site in sites:
-        SiteCounter.objects.update_or_create(site=site, defaults={"last_screening": participants_n,
-                                                                  "last_subject": participants_n})
+        SiteCounter.objects.update_or_create(
+            site=site, defaults={"last_screening": participants_n, "last_subject": participants_n}
+        )
     terms = list(CtcaeTerm.objects.filter(grade_4__gt="-").exclude(term__endswith="Other, specify")[:200])
     other = CtcaeTerm.objects.get(term="Gastrointestinal disorders - Other, specify")
     free_text = ["放射性食管炎伴吞咽困难", '=HYPERLINK("http://x","y")', "Oesophageal stent, migrated"]
@@ -106,14 +123,28 @@ def load(rows: int) -> User:
         k = i % 50
         coded = k != 0
         term = terms[i % len(terms)] if coded else other
-        batch.append(AdverseEvent(
-            participant=people[i % participants_n], ctcae_term=term,
-            term=term.term if coded else free_text[i % 3], other_specify="" if coded else free_text[i % 3],
-            soc=term.soc, grade=1 + i % 4, onset_date=today - timedelta(days=i % 400), ongoing=k % 2 == 0,
-            end_date=None if k % 2 == 0 else today, serious=k == 3, seriousness_criteria=["hospitalization"] if k == 3
-            else [], attribution_pd1="possible" if k % 5 == 0 else "unlikely", attribution_chemo="unrelated",
-            attribution_ldrt="not_applicable", attribution_cfrt="unrelated", outcome="recovering",
-            treatment_related=k % 5 == 0, created_by=admin))
+        batch.append(
+            AdverseEvent(
+                participant=people[i % participants_n],
+                ctcae_term=term,
+                term=term.term if coded else free_text[i % 3],
+                other_specify="" if coded else free_text[i % 3],
+                soc=term.soc,
+                grade=1 + i % 4,
+                onset_date=today - timedelta(days=i % 400),
+                ongoing=k % 2 == 0,
+                end_date=None if k % 2 == 0 else today,
+                serious=k == 3,
+                seriousness_criteria=["hospitalization"] if k == 3 else [],
+                attribution_pd1="possible" if k % 5 == 0 else "unlikely",
+                attribution_chemo="unrelated",
+                attribution_ldrt="not_applicable",
+                attribution_cfrt="unrelated",
+                outcome="recovering",
+                treatment_related=k % 5 == 0,
+                created_by=admin,
+            )
+        )
         if len(batch) == 10_000:
             AdverseEvent.objects.bulk_create(batch)
             batch.clear()
@@ -168,12 +199,21 @@ def main() -> None:
 
     def summary(runs):
         seconds = statistics.median(r["seconds"] for r in runs)
-        return {"rows": runs[0]["rows"], "megabytes": runs[0]["bytes"] / 1e6, "median_seconds": seconds,
-                "rows_per_second": runs[0]["rows"] / seconds,
-                "peak_rss_growth_mb": max(r["rss_growth"] for r in runs) / 2**20}
+        return {
+            "rows": runs[0]["rows"],
+            "megabytes": runs[0]["bytes"] / 1e6,
+            "median_seconds": seconds,
+            "rows_per_second": runs[0]["rows"] / seconds,
+            "peak_rss_growth_mb": max(r["rss_growth"] for r in runs) / 2**20,
+        }
 
-    result = {"ours": summary(ours), "copy": summary(copy), "repeat": args.repeat,
-              "postgres": connection.cursor().connection.server_version, "python": sys.version.split()[0]}
+    result = {
+        "ours": summary(ours),
+        "copy": summary(copy),
+        "repeat": args.repeat,
+        "postgres": connection.cursor().connection.server_version,
+        "python": sys.version.split()[0],
+    }
     result["throughput_ratio"] = result["ours"]["rows_per_second"] / result["copy"]["rows_per_second"]
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "export.json").write_text(json.dumps(result, indent=2))
@@ -182,10 +222,14 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, key in (("streamed export (ours)", "ours"), ("PostgreSQL COPY, same SELECT", "copy")):
         r = result[key]
-        print(f"| {name} | {r['rows']:,} | {r['megabytes']:.1f} | {r['median_seconds']:.2f} | "
-              f"{r['rows_per_second']:,.0f} | {r['peak_rss_growth_mb']:.1f} MB |")
-    print(f"\nthroughput: ours = {result['throughput_ratio']:.0%} of COPY (target ≥ 30%); "
-          f"memory growth {result['ours']['peak_rss_growth_mb']:.1f} MB (target < 50 MB)")
+        print(
+            f"| {name} | {r['rows']:,} | {r['megabytes']:.1f} | {r['median_seconds']:.2f} | "
+            f"{r['rows_per_second']:,.0f} | {r['peak_rss_growth_mb']:.1f} MB |"
+        )
+    print(
+        f"\nthroughput: ours = {result['throughput_ratio']:.0%} of COPY (target ≥ 30%); "
+        f"memory growth {result['ours']['peak_rss_growth_mb']:.1f} MB (target < 50 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -27,16 +27,33 @@ class SiteCodeField(serializers.SlugRelatedField):
 
 class ScreeningSerializer(serializers.ModelSerializer):
     site = SiteCodeField(required=False)
-    previous_screening = serializers.PrimaryKeyRelatedField(queryset=Screening.objects.all(), required=False,
-                                                            allow_null=True)
+    previous_screening = serializers.PrimaryKeyRelatedField(
+        queryset=Screening.objects.all(), required=False, allow_null=True
+    )
     subject_id = serializers.SerializerMethodField()
 
     class Meta:
         model = Screening
         fields = [
-            "id", "screening_number", "site", "initials", "date_of_birth", "sex", "consent_date", "screening_date",
-            "ecog", "pgsga_score", "histology", *[c.field for c in CRITERIA], "notes", "eligible", "failed_criteria",
-            "previous_screening", "subject_id", "voided", "version",
+            "id",
+            "screening_number",
+            "site",
+            "initials",
+            "date_of_birth",
+            "sex",
+            "consent_date",
+            "screening_date",
+            "ecog",
+            "pgsga_score",
+            "histology",
+            *[c.field for c in CRITERIA],
+            "notes",
+            "eligible",
+            "failed_criteria",
+            "previous_screening",
+            "subject_id",
+            "voided",
+            "version",
         ]
         read_only_fields = ["screening_number", "eligible", "failed_criteria", "voided", "version"]
         extra_kwargs = {c.field: {"required": True, "allow_null": False} for c in CRITERIA}
@@ -50,7 +67,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
             return value
         # The earlier screening must be visible to the caller: 404-like refusal otherwise.
         if not selectors.screenings_visible_to(self.context["request"].user).filter(pk=value.pk).exists():
-            raise serializers.ValidationError("Invalid pk \"%s\" - object does not exist." % value.pk)
+            raise serializers.ValidationError('Invalid pk "%s" - object does not exist.' % value.pk)
         return value
 
     def validate(self, attrs):
@@ -128,8 +145,18 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Participant
-        fields = ["subject_id", "site", "cohort", "status", "arm", "enrollment_date", "withdrawal_date",
-                  "death_date", "screening", "version"]
+        fields = [
+            "subject_id",
+            "site",
+            "cohort",
+            "status",
+            "arm",
+            "enrollment_date",
+            "withdrawal_date",
+            "death_date",
+            "screening",
+            "version",
+        ]
 
     def get_arm(self, obj) -> str | None:
         return getattr(obj, "arm", None)
@@ -182,4 +209,3 @@ class ParticipantWithdraw(APIView):
             expected_version=serializer.validated_data.get("version"),
         )
         return Response(ParticipantSerializer(selectors.participant_get_for_user(request.user, subject_id)).data)
-

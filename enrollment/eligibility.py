@@ -40,7 +40,9 @@ INCLUSION = (
     ),
 )
 EXCLUSION = (
-    Criterion("EXC1", "exc1", False, _("Non-squamous esophageal carcinoma, or ESCC mixed with other pathological types")),
+    Criterion(
+        "EXC1", "exc1", False, _("Non-squamous esophageal carcinoma, or ESCC mixed with other pathological types")
+    ),
     Criterion("EXC2", "exc2", False, _("Potentially curable with surgery, as assessed by the investigator")),
     Criterion("EXC3", "exc3", False, _("Pleural metastasis or malignant pleural effusion, pericardial effusion")),
     Criterion(
@@ -131,24 +133,40 @@ def consistency_errors(values: Mapping, *, today: date) -> dict[str, list[str]]:
         errors.setdefault(field, []).append(str(message))
 
     birth, consent, screened = values.get("date_of_birth"), values.get("consent_date"), values.get("screening_date")
-    for field, label in (("date_of_birth", _("Date of birth")), ("consent_date", _("Consent date")), ("screening_date", _("Screening date"))):
+    for field, label in (
+        ("date_of_birth", _("Date of birth")),
+        ("consent_date", _("Consent date")),
+        ("screening_date", _("Screening date")),
+    ):
         day = values.get(field)
         if day is not None and day > today:
             add(field, _("%(label)s cannot be in the future.") % {"label": label})
     if consent is not None and screened is not None and consent > screened:
-        add("consent_date", _("Consent must be signed on or before the screening date; screening cannot start before consent."))
+        add(
+            "consent_date",
+            _("Consent must be signed on or before the screening date; screening cannot start before consent."),
+        )
     if birth is not None and screened is not None:
         if birth >= screened:
             add("date_of_birth", _("Date of birth must be before the screening date."))
         else:
             age = age_on(birth, screened)
             if age > OLDEST_PLAUSIBLE_AGE:
-                add("date_of_birth", _("Age %(age)s at screening is not plausible; check the date of birth.") % {"age": age})
+                add(
+                    "date_of_birth",
+                    _("Age %(age)s at screening is not plausible; check the date of birth.") % {"age": age},
+                )
             inc1 = values.get("inc1")
             if inc1 is True and age < ADULT_AGE:
-                add("inc1", _("INC1 answered yes, but the patient is %(age)s at screening (date of birth).") % {"age": age})
+                add(
+                    "inc1",
+                    _("INC1 answered yes, but the patient is %(age)s at screening (date of birth).") % {"age": age},
+                )
             if inc1 is False and age >= ADULT_AGE:
-                add("inc1", _("INC1 answered no, but the patient is %(age)s at screening (date of birth).") % {"age": age})
+                add(
+                    "inc1",
+                    _("INC1 answered no, but the patient is %(age)s at screening (date of birth).") % {"age": age},
+                )
 
     ecog, inc3 = values.get("ecog"), values.get("inc3")
     if ecog is not None and inc3 is not None and inc3 != (ecog in ECOG_ALLOWED):
@@ -162,7 +180,10 @@ def consistency_errors(values: Mapping, *, today: date) -> dict[str, list[str]]:
         if exc6:
             add("exc6", _("EXC6 answered yes, but the PG-SGA score is %(score)s (below 9).") % {"score": score})
         else:
-            add("exc6", _("EXC6 answered no, but the PG-SGA score is %(score)s (9 or more excludes).") % {"score": score})
+            add(
+                "exc6",
+                _("EXC6 answered no, but the PG-SGA score is %(score)s (9 or more excludes).") % {"score": score},
+            )
 
     histology, exc1 = values.get("histology"), values.get("exc1")
     if histology and exc1 is not None and exc1 != (histology != "squamous"):

@@ -40,12 +40,20 @@ SCREENING = Dataset(
         studyid(),
         Column("SITEID", "Study site code.", CODE, "site__code"),
         Column("SCRNUM", "Screening number, per site.", TEXT, "screening_number"),
-        Column("PRVSCRN", "Screening number of this patient's earlier screen failure, when re-screened.", TEXT,
-               "previous_screening__screening_number"),
+        Column(
+            "PRVSCRN",
+            "Screening number of this patient's earlier screen failure, when re-screened.",
+            TEXT,
+            "previous_screening__screening_number",
+        ),
         Column("INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("initials"), identifier=True),
         Column("BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("date_of_birth"), identifier=True),
-        Column("AGE", "Age in completed years at the screening date.", INTEGER,
-               years_between("date_of_birth", "screening_date")),
+        Column(
+            "AGE",
+            "Age in completed years at the screening date.",
+            INTEGER,
+            years_between("date_of_birth", "screening_date"),
+        ),
         Column("SEX", "Sex.", CODE, "sex", codes(Sex.choices)),
         Column("RFICDTC", "Date of informed consent.", DATE, iso_date("consent_date")),
         Column("SCRNDTC", "Screening date.", DATE, iso_date("screening_date")),
@@ -53,14 +61,29 @@ SCREENING = Dataset(
         Column("PGSGA", "PG-SGA score.", INTEGER, "pgsga_score", "0–60"),
         Column("HISTOL", "Histology.", CODE, "histology", codes(Histology.choices)),
         *(
-            Column(c.code, f"{'Inclusion' if c.inclusion else 'Exclusion'} criterion {c.code} "
-                   f"({c.text}) answered yes.", FLAG, flag(c.field), "Y, N")
+            Column(
+                c.code,
+                f"{'Inclusion' if c.inclusion else 'Exclusion'} criterion {c.code} ({c.text}) answered yes.",
+                FLAG,
+                flag(c.field),
+                "Y, N",
+            )
             for c in CRITERIA
         ),
-        Column("ELIGFL", "Eligible: every inclusion criterion met and no exclusion criterion.", FLAG,
-               flag("eligible"), "Y, N"),
-        Column("FAILCRIT", "Failed criteria codes, in protocol order (the screen-failure reasons).", LIST,
-               joined("failed_criteria"), ", ".join(c.code for c in CRITERIA)),
+        Column(
+            "ELIGFL",
+            "Eligible: every inclusion criterion met and no exclusion criterion.",
+            FLAG,
+            flag("eligible"),
+            "Y, N",
+        ),
+        Column(
+            "FAILCRIT",
+            "Failed criteria codes, in protocol order (the screen-failure reasons).",
+            LIST,
+            joined("failed_criteria"),
+            ", ".join(c.code for c in CRITERIA),
+        ),
         Column("SUBJID", "Subject ID given at enrollment; empty when not enrolled.", TEXT, "participant__subject_id"),
         Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
         Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
@@ -80,22 +103,33 @@ PARTICIPANTS = Dataset(
         usubjid(),
         Column("SUBJID", "Subject ID within the study (site code and number).", TEXT, "subject_id"),
         Column("SITEID", "Study site code.", CODE, "site__code"),
-        Column("SCRNUM", "Screening number of the screening that enrolled the participant.", TEXT,
-               "screening__screening_number"),
-        Column("INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("screening__initials"),
-               identifier=True),
-        Column("BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("screening__date_of_birth"),
-               identifier=True),
-        Column("AGE", "Age in completed years at the screening date.", INTEGER,
-               years_between("screening__date_of_birth", "screening__screening_date")),
+        Column(
+            "SCRNUM",
+            "Screening number of the screening that enrolled the participant.",
+            TEXT,
+            "screening__screening_number",
+        ),
+        Column(
+            "INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("screening__initials"), identifier=True
+        ),
+        Column(
+            "BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("screening__date_of_birth"), identifier=True
+        ),
+        Column(
+            "AGE",
+            "Age in completed years at the screening date.",
+            INTEGER,
+            years_between("screening__date_of_birth", "screening__screening_date"),
+        ),
         Column("AGEU", "Age unit.", CODE, Value("YEARS", output_field=CharField()), "YEARS"),
         Column("SEX", "Sex.", CODE, "screening__sex", codes(Sex.choices)),
         Column("RFICDTC", "Date of informed consent.", DATE, iso_date("screening__consent_date")),
         Column("ENRLDTC", "Enrollment date.", DATE, iso_date("enrollment_date")),
         Column("COHORT", "Cohort, fixed by the study phase at enrollment.", CODE, "cohort", codes(Cohort.choices)),
         *arm_columns("allocation__arm"),
-        Column("RANDDTC", "When the participant was randomized (UTC).", DATETIME,
-               iso_datetime("allocation__randomized_at")),
+        Column(
+            "RANDDTC", "When the participant was randomized (UTC).", DATETIME, iso_datetime("allocation__randomized_at")
+        ),
         Column("STATUS", "Participant status.", CODE, "status", codes(ParticipantStatus.choices)),
         Column("WDDTC", "Withdrawal date.", DATE, iso_date("withdrawal_date")),
         Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason")),

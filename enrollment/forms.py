@@ -1,5 +1,5 @@
-from crispy_forms.helper import FormHelper
 from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
 from django.utils import timezone
@@ -41,8 +41,17 @@ class ScreeningForm(ReasonForChangeFormMixin, forms.ModelForm):
     class Meta:
         model = Screening
         fields = [
-            "site", "initials", "sex", "consent_date", "screening_date", "date_of_birth", "ecog", "pgsga_score",
-            "histology", *[c.field for c in CRITERIA], "notes",
+            "site",
+            "initials",
+            "sex",
+            "consent_date",
+            "screening_date",
+            "date_of_birth",
+            "ecog",
+            "pgsga_score",
+            "histology",
+            *[c.field for c in CRITERIA],
+            "notes",
         ]
         widgets = {
             "date_of_birth": DateInput(),
@@ -78,8 +87,13 @@ class ScreeningForm(ReasonForChangeFormMixin, forms.ModelForm):
         for criterion in criteria:
             supporting = SUPPORTING.get(criterion.field)
             if supporting:
-                rows.append(Row(Column(InlineRadios(criterion.field), css_class="col-md-8"),
-                                Column(supporting, css_class="col-md-4"), css_class="criterion-row"))
+                rows.append(
+                    Row(
+                        Column(InlineRadios(criterion.field), css_class="col-md-8"),
+                        Column(supporting, css_class="col-md-4"),
+                        css_class="criterion-row",
+                    )
+                )
             else:
                 rows.append(Div(InlineRadios(criterion.field), css_class="criterion-row"))
         return rows
@@ -102,8 +116,13 @@ class ScreeningForm(ReasonForChangeFormMixin, forms.ModelForm):
         ]
         if "reason_for_change" in self.fields:
             parts += ["reason_for_change", "version"]
-        parts.append(HTML('<p class="text-muted small">{}</p>'.format(
-            _("Saving computes eligibility from these answers; enrollment is a separate step."))))
+        parts.append(
+            HTML(
+                '<p class="text-muted small">{}</p>'.format(
+                    _("Saving computes eligibility from these answers; enrollment is a separate step.")
+                )
+            )
+        )
         parts.append(Submit("submit", _("Save screening")))
         return Layout(*parts)
 

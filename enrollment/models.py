@@ -42,6 +42,9 @@ class SiteCounter(models.Model):
     last_screening = models.PositiveIntegerField(default=0)
     last_subject = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.site_id}: screening {self.last_screening}, subject {self.last_subject}"
+
 
 def _criterion_field(criterion):
     return models.BooleanField(
@@ -131,11 +134,15 @@ class Participant(AuditedModel):
     screening = models.OneToOneField(Screening, on_delete=models.PROTECT, related_name="participant", editable=False)
     enrollment_date = models.DateField(_("enrollment date"), editable=False)
     cohort = models.CharField(_("cohort"), max_length=20, choices=Cohort.choices, editable=False)
-    status = models.CharField(_("status"), max_length=20, choices=ParticipantStatus.choices, default=ParticipantStatus.ON_STUDY)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ParticipantStatus.choices, default=ParticipantStatus.ON_STUDY
+    )
     withdrawal_date = models.DateField(_("withdrawal date"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
-    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["subject_id"]

@@ -67,9 +67,7 @@ def participant_flow(*, site=None) -> dict:
     from django.db.models import Count
 
     rows = (
-        _by_site(Participant.objects.all(), site)
-        .values("cohort", "allocation__arm", "status")
-        .annotate(n=Count("pk"))
+        _by_site(Participant.objects.all(), site).values("cohort", "allocation__arm", "status").annotate(n=Count("pk"))
     )
     flow: dict = {"run_in": {}, "randomized": {}, "A": {}, "B": {}, "not_randomized": {}}
     for row in rows:

@@ -64,7 +64,10 @@ def _check_rescreen_allowed(previous: Screening, site: Site) -> None:
         raise ValidationError({"previous_screening": _("Only a screen-failed patient can be re-screened.")})
     if Screening.objects.filter(previous_screening=previous).exists():
         raise ValidationError(
-            {"previous_screening": _("Screening %(number)s was already re-screened.") % {"number": previous.screening_number}}
+            {
+                "previous_screening": _("Screening %(number)s was already re-screened.")
+                % {"number": previous.screening_number}
+            }
         )
 
 
@@ -164,7 +167,10 @@ def withdraw_participant(
         current = lock_for_change(participant, expected_version=expected_version)
         if current.status != ParticipantStatus.ON_STUDY:
             raise ValidationError(
-                {"withdrawal_date": _("Only a participant on study can be withdrawn (now: %(s)s).") % {"s": current.get_status_display()}}
+                {
+                    "withdrawal_date": _("Only a participant on study can be withdrawn (now: %(s)s).")
+                    % {"s": current.get_status_display()}
+                }
             )
         if withdrawal_date > timezone.localdate():
             raise ValidationError({"withdrawal_date": _("The withdrawal date cannot be in the future.")})

@@ -13,12 +13,24 @@ class ScreeningTable(tables.Table):
     site = tables.Column(accessor="site__code", verbose_name=_("Site"), order_by="site__code")
     eligible = tables.Column(verbose_name=_("Verdict"))
     failed_criteria = tables.Column(verbose_name=_("Failed criteria"), orderable=False)
-    participant = tables.Column(accessor="participant__subject_id", verbose_name=_("Subject ID"), default="—",
-                                order_by="participant__subject_id")
+    participant = tables.Column(
+        accessor="participant__subject_id",
+        verbose_name=_("Subject ID"),
+        default="—",
+        order_by="participant__subject_id",
+    )
 
     class Meta:
         model = Screening
-        fields = ("screening_number", "site", "initials", "screening_date", "eligible", "failed_criteria", "participant")
+        fields = (
+            "screening_number",
+            "site",
+            "initials",
+            "screening_date",
+            "eligible",
+            "failed_criteria",
+            "participant",
+        )
         attrs = {"class": "table table-sm table-hover align-middle"}
         order_by = ("-screening_date",)
 
@@ -47,13 +59,20 @@ class ParticipantTable(tables.Table):
 
 class ScreeningFilter(django_filters.FilterSet):
     site = django_filters.ModelChoiceFilter(queryset=Site.objects.all(), label=_("Site"))
-    eligible = django_filters.BooleanFilter(label=_("Eligible"), widget=forms.Select(
-        choices=[("", _("any")), ("true", _("eligible")), ("false", _("not eligible"))]))
-    enrolled = django_filters.BooleanFilter(field_name="participant", lookup_expr="isnull", exclude=True,
-                                            label=_("Enrolled"), widget=forms.Select(
-                                                choices=[("", _("any")), ("true", _("enrolled")), ("false", _("not enrolled"))]))
-    failed = django_filters.CharFilter(field_name="failed_criteria", lookup_expr="contains", label=_("Failed criterion"),
-                                       method="filter_failed")
+    eligible = django_filters.BooleanFilter(
+        label=_("Eligible"),
+        widget=forms.Select(choices=[("", _("any")), ("true", _("eligible")), ("false", _("not eligible"))]),
+    )
+    enrolled = django_filters.BooleanFilter(
+        field_name="participant",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Enrolled"),
+        widget=forms.Select(choices=[("", _("any")), ("true", _("enrolled")), ("false", _("not enrolled"))]),
+    )
+    failed = django_filters.CharFilter(
+        field_name="failed_criteria", lookup_expr="contains", label=_("Failed criterion"), method="filter_failed"
+    )
     q = django_filters.CharFilter(method="filter_q", label=_("Number or initials"))
 
     class Meta:

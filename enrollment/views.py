@@ -60,7 +60,10 @@ def _verdict_message(request, screening):
         messages.warning(
             request,
             _("Screening %(n)s saved: NOT ELIGIBLE — %(reasons)s.")
-            % {"n": screening.screening_number, "reasons": "; ".join(f"{c} {describe(c)}" for c in screening.failed_criteria)},
+            % {
+                "n": screening.screening_number,
+                "reasons": "; ".join(f"{c} {describe(c)}" for c in screening.failed_criteria),
+            },
         )
 
 
@@ -113,8 +116,12 @@ def screening_history(request, pk):
     return render(
         request,
         "audit/history.html",
-        {"record": screening, "title": screening.screening_number, "entries": history_entries(screening),
-         "back_url": screening_detail_url(screening)},
+        {
+            "record": screening,
+            "title": screening.screening_number,
+            "entries": history_entries(screening),
+            "back_url": screening_detail_url(screening),
+        },
     )
 
 
@@ -210,6 +217,10 @@ def participant_history(request, subject_id):
     return render(
         request,
         "audit/history.html",
-        {"record": participant, "title": participant.subject_id, "entries": history_entries(participant),
-         "back_url": reverse("participant-detail", args=[participant.subject_id])},
+        {
+            "record": participant,
+            "title": participant.subject_id,
+            "entries": history_entries(participant),
+            "back_url": reverse("participant-detail", args=[participant.subject_id]),
+        },
     )

@@ -18,8 +18,11 @@ class AllocationSerializer(serializers.ModelSerializer):
 class Randomize(APIView):
     permission_classes = [has_perm("scr_escc.enter_clinical_data")]
 
-    @extend_schema(request=None, responses={201: AllocationSerializer},
-                   summary="Randomize a participant (409 if not allowed or already randomized)")
+    @extend_schema(
+        request=None,
+        responses={201: AllocationSerializer},
+        summary="Randomize a participant (409 if not allowed or already randomized)",
+    )
     def post(self, request, subject_id):
         participant = participant_get_for_user(request.user, subject_id)
         allocation = services.randomize(participant=participant, user=request.user)

@@ -50,8 +50,9 @@ def validate_block_sizes(block_sizes: Sequence[int]) -> list[str]:
     return errors
 
 
-def generate(*, seed: int | str, strata: Sequence[str], per_stratum: int,
-             block_sizes: Sequence[int] = DEFAULT_BLOCK_SIZES) -> list[Entry]:
+def generate(
+    *, seed: int | str, strata: Sequence[str], per_stratum: int, block_sizes: Sequence[int] = DEFAULT_BLOCK_SIZES
+) -> list[Entry]:
     """At least `per_stratum` entries per stratum, in complete 1:1 blocks."""
     if per_stratum < 1:
         raise ValueError("per_stratum must be at least 1")
@@ -125,8 +126,10 @@ def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], l
         items.sort(key=lambda item: item[1].sequence)
         for expected, (line, entry) in enumerate(items, start=1):
             if entry.sequence != expected:
-                errors.append(f"Line {line}: stratum {stratum} sequence {entry.sequence}, expected {expected} "
-                              "(sequences start at 1 and have no gaps or repeats).")
+                errors.append(
+                    f"Line {line}: stratum {stratum} sequence {entry.sequence}, expected {expected} "
+                    "(sequences start at 1 and have no gaps or repeats)."
+                )
                 break
         blocks: dict[int, list[tuple[int, Entry]]] = defaultdict(list)
         for line, entry in items:
@@ -140,14 +143,18 @@ def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], l
             previous_block = number
             arms = [e.arm for _, e in members]
             if arms.count("A") != arms.count("B"):
-                errors.append(f"Line {first_line}: stratum {stratum} block {number} is not balanced "
-                              f"({arms.count('A')} A, {arms.count('B')} B).")
+                errors.append(
+                    f"Line {first_line}: stratum {stratum} block {number} is not balanced "
+                    f"({arms.count('A')} A, {arms.count('B')} B)."
+                )
             sequences = sorted(e.sequence for _, e in members)
             if sequences != list(range(sequences[0], sequences[0] + len(sequences))):
                 errors.append(f"Line {first_line}: stratum {stratum} block {number} is not one run of sequences.")
             for line, e in members:
                 if e.block_size and e.block_size != len(members):
-                    errors.append(f"Line {line}: block_size {e.block_size} but block {number} has {len(members)} entries.")
+                    errors.append(
+                        f"Line {line}: block_size {e.block_size} but block {number} has {len(members)} entries."
+                    )
                     break
         for _, e in items:
             result.append(Entry(e.stratum, e.sequence, e.block, len(blocks[e.block]), e.arm))

@@ -14,11 +14,19 @@ ARM_NAMES = {code: str(label) for code, label in Arm.choices}
 
 def arm_columns(path: str) -> tuple[Column, Column]:
     """ARMCD and ARM from the arm code at `path` (empty when not randomized)."""
-    name = Case(*(When(**{path: code}, then=Value(text)) for code, text in ARM_NAMES.items()),
-                default=Value(""), output_field=CharField())
+    name = Case(
+        *(When(**{path: code}, then=Value(text)) for code, text in ARM_NAMES.items()),
+        default=Value(""),
+        output_field=CharField(),
+    )
     return (
-        Column("ARMCD", "Randomized arm code; empty for the run-in cohort and before randomization.", CODE, path,
-               ", ".join(ARM_NAMES)),
+        Column(
+            "ARMCD",
+            "Randomized arm code; empty for the run-in cohort and before randomization.",
+            CODE,
+            path,
+            ", ".join(ARM_NAMES),
+        ),
         Column("ARM", "Randomized arm with its regimen.", TEXT, name, "; ".join(ARM_NAMES.values())),
     )
 
@@ -27,7 +35,7 @@ ALLOCATIONS = Dataset(
     name="allocations",
     title="Allocations",
     description="One row per randomized participant: stratum, list sequence, arm, who and when. "
-                "Unused entries of the allocation list are never exported.",
+    "Unused entries of the allocation list are never exported.",
     voided="Allocations cannot be changed or voided.",
     queryset=lambda: Allocation.objects.order_by("randomized_at", "pk"),
     columns=(

@@ -6,9 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 class GenerateListForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput, initial="generate")
-    seed = forms.CharField(max_length=100, help_text=_("Keep the seed with the trial master file; same seed → same list."))
-    per_stratum = forms.IntegerField(min_value=1, max_value=10000, initial=100,
-                                     help_text=_("Entries at least, per stratum (complete blocks)."))
+    seed = forms.CharField(
+        max_length=100, help_text=_("Keep the seed with the trial master file; same seed → same list.")
+    )
+    per_stratum = forms.IntegerField(
+        min_value=1, max_value=10000, initial=100, help_text=_("Entries at least, per stratum (complete blocks).")
+    )
     block_sizes = forms.CharField(initial="2,4", help_text=_("Even sizes, comma-separated."))
 
     def __init__(self, *args, **kwargs):

@@ -34,7 +34,9 @@ class AllocationList(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="one_active_allocation_list")
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="one_active_allocation_list"
+            )
         ]
 
     def __str__(self) -> str:

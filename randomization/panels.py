@@ -9,7 +9,10 @@ def allocation(request, participant) -> str:
         return ""
     return render_to_string(
         "randomization/panel.html",
-        {"participant": participant, "allocation": allocation_of(participant),
-         "can_randomize": request.user.has_perm("scr_escc.enter_clinical_data")},
+        {
+            "participant": participant,
+            "allocation": allocation_of(participant),
+            "can_randomize": request.user.has_perm("scr_escc.enter_clinical_data"),
+        },
         request=request,
     )

@@ -26,13 +26,20 @@ def active_list() -> AllocationList | None:
 
 
 def allocations_visible_to(user):
-    return scope_to_user(Allocation.objects.select_related("participant", "participant__site", "randomized_by"),
-                         user, site_field="participant__site")
+    return scope_to_user(
+        Allocation.objects.select_related("participant", "participant__site", "randomized_by"),
+        user,
+        site_field="participant__site",
+    )
 
 
 def allocation_get_for_user(user, subject_id):
-    return get_scoped_or_404(Allocation.objects.select_related("participant"), user, site_field="participant__site",
-                             participant__subject_id=subject_id)
+    return get_scoped_or_404(
+        Allocation.objects.select_related("participant"),
+        user,
+        site_field="participant__site",
+        participant__subject_id=subject_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,11 @@ def list_entries_for_admin(user):
     """Every entry of the active list, with its allocation if used. Admins only (concealment)."""
     if not user.has_perm("scr_escc.manage_allocation_list"):
         raise PermissionError("Only admins see the allocation list.")
-    return AllocationEntry.objects.filter(stratum__allocation_list__active=True).select_related(
-        "stratum", "allocation", "allocation__participant").order_by("stratum__code", "sequence")
+    return (
+        AllocationEntry.objects.filter(stratum__allocation_list__active=True)
+        .select_related("stratum", "allocation", "allocation__participant")
+        .order_by("stratum__code", "sequence")
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class BalanceReport:
 
 def balance_report() -> BalanceReport:
     """Counts by arm overall, by stratum and by site: three aggregate queries."""
+
     def rows(field):
         table: dict[str, dict] = {}
         for row in Allocation.objects.values(field, "arm").annotate(n=Count("pk")).order_by(field):

@@ -40,7 +40,9 @@ def _replace_list(*, entries: list[blocks.Entry], study: Study, user, **list_fie
         raise AllocationListLocked(_("The allocation list is locked: randomization has started."))
     AllocationList.objects.filter(active=True).update(active=False)
     allocation_list = AllocationList.objects.create(
-        created_by=user, fingerprint=blocks.fingerprint(entries), stratify_by_site=study.stratify_by_site,
+        created_by=user,
+        fingerprint=blocks.fingerprint(entries),
+        stratify_by_site=study.stratify_by_site,
         **list_fields,
     )
     sites = {s.code: s for s in Site.objects.all()}
@@ -48,19 +50,23 @@ def _replace_list(*, entries: list[blocks.Entry], study: Study, user, **list_fie
     for code in sorted({e.stratum for e in entries}):
         site_code, _sep, ecog_part = code.rpartition("-")
         strata[code] = Stratum.objects.create(
-            allocation_list=allocation_list, code=code, ecog=int(ecog_part.removeprefix("ECOG")),
+            allocation_list=allocation_list,
+            code=code,
+            ecog=int(ecog_part.removeprefix("ECOG")),
             site=sites.get(site_code) if site_code else None,
         )
     AllocationEntry.objects.bulk_create(
-        AllocationEntry(stratum=strata[e.stratum], sequence=e.sequence, block=e.block, block_size=e.block_size,
-                        arm=e.arm)
+        AllocationEntry(
+            stratum=strata[e.stratum], sequence=e.sequence, block=e.block, block_size=e.block_size, arm=e.arm
+        )
         for e in entries
     )
     return allocation_list
 
 
-def generate_allocation_list(*, seed: str, per_stratum: int, block_sizes: Sequence[int] = blocks.DEFAULT_BLOCK_SIZES,
-                             user=None) -> AllocationList:
+def generate_allocation_list(
+    *, seed: str, per_stratum: int, block_sizes: Sequence[int] = blocks.DEFAULT_BLOCK_SIZES, user=None
+) -> AllocationList:
     problems = blocks.validate_block_sizes(block_sizes)
     if per_stratum < 1:
         problems.append(_("Entries per stratum must be at least 1."))
@@ -68,10 +74,18 @@ def generate_allocation_list(*, seed: str, per_stratum: int, block_sizes: Sequen
         raise ValidationError({"block_sizes": problems})
     with transaction.atomic():
         study = lock_study()
-        entries = blocks.generate(seed=seed, strata=_known_strata(study), per_stratum=per_stratum,
-                                  block_sizes=block_sizes)
-        return _replace_list(entries=entries, study=study, user=user, source=AllocationList.Source.GENERATED,
-                             seed=str(seed), per_stratum=per_stratum, block_sizes=sorted(set(block_sizes)))
+        entries = blocks.generate(
+            seed=seed, strata=_known_strata(study), per_stratum=per_stratum, block_sizes=block_sizes
+        )
+        return _replace_list(
+            entries=entries,
+            study=study,
+            user=user,
+            source=AllocationList.Source.GENERATED,
+            seed=str(seed),
+            per_stratum=per_stratum,
+            block_sizes=sorted(set(block_sizes)),
+        )
 
 
 def import_allocation_list(*, text: str, file_name: str = "", user=None) -> AllocationList:
@@ -80,8 +94,14 @@ def import_allocation_list(*, text: str, file_name: str = "", user=None) -> Allo
         entries, errors = blocks.parse_csv(text, known_strata=_known_strata(study))
         if errors:
             raise ValidationError({"file": errors})
-        return _replace_list(entries=entries, study=study, user=user, source=AllocationList.Source.IMPORTED,
-                             file_name=file_name, block_sizes=sorted({e.block_size for e in entries}))
+        return _replace_list(
+            entries=entries,
+            study=study,
+            user=user,
+            source=AllocationList.Source.IMPORTED,
+            file_name=file_name,
+            block_sizes=sorted({e.block_size for e in entries}),
+        )
 
 
 def participant_stratum_code(participant: Participant, study: Study) -> str:
@@ -99,38 +119,52 @@ def randomize(*, participant: Participant, user) -> Allocation:
     with transaction.atomic():
         study = lock_study()
         if study.phase in (Study.Phase.HALTED, Study.Phase.TERMINATED):
-            raise StudyHalted(_("Randomization refused: the study is %(phase)s.") % {"phase": study.get_phase_display()})
+            raise StudyHalted(
+                _("Randomization refused: the study is %(phase)s.") % {"phase": study.get_phase_display()}
+            )
         if study.phase != Study.Phase.RANDOMIZATION:
-            raise RandomizationRefused(_("Randomization refused: randomization has not opened (the study is in the "
-                                         "safety run-in)."))
+            raise RandomizationRefused(
+                _("Randomization refused: randomization has not opened (the study is in the safety run-in).")
+            )
         participant = Participant.objects.select_for_update().select_related("site", "screening").get(pk=participant.pk)
         if Allocation.objects.filter(participant=participant).exists():
             raise AlreadyRandomized(_("%(s)s is already randomized.") % {"s": participant.subject_id})
         if participant.cohort != Cohort.RANDOMIZED:
-            raise RandomizationRefused(_("%(s)s is in the safety run-in cohort, which is not randomized.")
-                                       % {"s": participant.subject_id})
+            raise RandomizationRefused(
+                _("%(s)s is in the safety run-in cohort, which is not randomized.") % {"s": participant.subject_id}
+            )
         if participant.status != ParticipantStatus.ON_STUDY:
-            raise RandomizationRefused(_("%(s)s is %(status)s and cannot be randomized.")
-                                       % {"s": participant.subject_id, "status": participant.get_status_display()})
+            raise RandomizationRefused(
+                _("%(s)s is %(status)s and cannot be randomized.")
+                % {"s": participant.subject_id, "status": participant.get_status_display()}
+            )
         if not participant.screening.eligible:
             raise RandomizationRefused(_("%(s)s's screening is not eligible.") % {"s": participant.subject_id})
         code = participant_stratum_code(participant, study)
-        stratum = (
-            Stratum.objects.select_for_update()
-            .filter(allocation_list__active=True, code=code)
-            .first()
-        )
+        stratum = Stratum.objects.select_for_update().filter(allocation_list__active=True, code=code).first()
         if stratum is None:
-            raise RandomizationRefused(_("No allocation list for stratum %(c)s. Contact the data manager.") % {"c": code})
+            raise RandomizationRefused(
+                _("No allocation list for stratum %(c)s. Contact the data manager.") % {"c": code}
+            )
         entry = AllocationEntry.objects.filter(stratum=stratum, allocation__isnull=True).order_by("sequence").first()
         if entry is None:
-            raise RandomizationRefused(_("The allocation list for stratum %(c)s is exhausted. Contact the data "
-                                         "manager; no participant of this stratum can be randomized until then.")
-                                       % {"c": code})
+            raise RandomizationRefused(
+                _(
+                    "The allocation list for stratum %(c)s is exhausted. Contact the data "
+                    "manager; no participant of this stratum can be randomized until then."
+                )
+                % {"c": code}
+            )
         try:
             with transaction.atomic():
-                allocation = Allocation.objects.create(participant=participant, entry=entry, stratum=code,
-                                                       sequence=entry.sequence, arm=entry.arm, randomized_by=user)
+                allocation = Allocation.objects.create(
+                    participant=participant,
+                    entry=entry,
+                    stratum=code,
+                    sequence=entry.sequence,
+                    arm=entry.arm,
+                    randomized_by=user,
+                )
         except IntegrityError:
             raise AlreadyRandomized(_("%(s)s is already randomized.") % {"s": participant.subject_id})
         remaining = AllocationEntry.objects.filter(stratum=stratum, allocation__isnull=True).count()
@@ -141,8 +175,11 @@ def randomize(*, participant: Participant, user) -> Allocation:
                 kind=Alert.Kind.ALLOCATION_LIST_LOW,
                 key=f"allocation_list_low:{stratum.allocation_list_id}:{code}",
                 subject=_("Allocation list running low in stratum %(c)s") % {"c": code},
-                body=_("Stratum %(c)s of the SCR-ESCC-01 allocation list has %(n)s unused entries left. The data "
-                       "manager should act before it is exhausted: randomization in an exhausted stratum is refused.") % {"c": code, "n": remaining},
+                body=_(
+                    "Stratum %(c)s of the SCR-ESCC-01 allocation list has %(n)s unused entries left. The data "
+                    "manager should act before it is exhausted: randomization in an exhausted stratum is refused."
+                )
+                % {"c": code, "n": remaining},
                 link="/randomization/",
             )
     return allocation

@@ -20,16 +20,21 @@ MANAGE = "scr_escc.manage_allocation_list"
 def overview(request):
     is_admin = request.user.has_perm(MANAGE)
     generate_form = GenerateListForm(request.POST if request.POST.get("action") == "generate" else None)
-    import_form = ImportListForm(request.POST if request.POST.get("action") == "import" else None,
-                                 request.FILES or None)
+    import_form = ImportListForm(
+        request.POST if request.POST.get("action") == "import" else None, request.FILES or None
+    )
     if request.method == "POST":
         if not is_admin:
             return render(request, "403.html", status=403)
         try:
             if request.POST.get("action") == "generate" and generate_form.is_valid():
                 data = generate_form.cleaned_data
-                made = services.generate_allocation_list(seed=data["seed"], per_stratum=data["per_stratum"],
-                                                         block_sizes=data["block_sizes"], user=request.user)
+                made = services.generate_allocation_list(
+                    seed=data["seed"],
+                    per_stratum=data["per_stratum"],
+                    block_sizes=data["block_sizes"],
+                    user=request.user,
+                )
                 messages.success(request, _("Allocation list generated. Fingerprint %(f)s") % {"f": made.fingerprint})
                 return redirect("randomization")
             if request.POST.get("action") == "import" and import_form.is_valid():
@@ -53,15 +58,21 @@ def overview(request):
         "arms": Arm.choices,
     }
     if is_admin:
-        context.update(usage=selectors.list_usage_for_admin(request.user), generate_form=generate_form,
-                       import_form=import_form, locked=selectors.allocations_visible_to(request.user).exists())
+        context.update(
+            usage=selectors.list_usage_for_admin(request.user),
+            generate_form=generate_form,
+            import_form=import_form,
+            locked=selectors.allocations_visible_to(request.user).exists(),
+        )
     return render(request, "randomization/overview.html", context)
 
 
 @permission_required(MANAGE, raise_exception=True)
 def list_entries(request):
     page = Paginator(selectors.list_entries_for_admin(request.user), 100).get_page(request.GET.get("page"))
-    return render(request, "randomization/list_entries.html", {"page": page, "allocation_list": selectors.active_list()})
+    return render(
+        request, "randomization/list_entries.html", {"page": page, "allocation_list": selectors.active_list()}
+    )
 
 
 @permission_required("scr_escc.enter_clinical_data", raise_exception=True)
@@ -73,12 +84,18 @@ def randomize(request, subject_id):
         except DomainError as refusal:
             messages.error(request, refusal.message)
         else:
-            messages.success(request, _("%(s)s randomized to %(arm)s.") % {"s": participant.subject_id,
-                                                                          "arm": Arm(allocation.arm).label})
+            messages.success(
+                request,
+                _("%(s)s randomized to %(arm)s.") % {"s": participant.subject_id, "arm": Arm(allocation.arm).label},
+            )
         return redirect("participant-detail", subject_id=participant.subject_id)
     study = get_study()
-    return render(request, "randomization/confirm.html", {
-        "participant": participant, "stratum": services.participant_stratum_code(participant, study),
-        "already": selectors.allocation_of(participant),
-    })
-
+    return render(
+        request,
+        "randomization/confirm.html",
+        {
+            "participant": participant,
+            "stratum": services.participant_stratum_code(participant, study),
+            "already": selectors.allocation_of(participant),
+        },
+    )

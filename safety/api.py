@@ -35,8 +35,9 @@ class AdverseEventSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
     end_date = serializers.DateField(required=False, allow_null=True)
     ongoing = serializers.BooleanField(required=False)
     serious = serializers.BooleanField()
-    seriousness_criteria = serializers.ListField(child=serializers.ChoiceField(choices=Seriousness.choices),
-                                                 required=False)
+    seriousness_criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=Seriousness.choices), required=False
+    )
     attribution = AttributionSerializer(source="attributions")
     action_taken = serializers.ChoiceField(choices=ActionTaken.choices, required=False)
     outcome = serializers.ChoiceField(choices=Outcome.choices)
@@ -55,18 +56,34 @@ class AdverseEventSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
             term = CtcaeTerm.objects.filter(term__iexact=term_text).first()
             soc = attrs.pop("soc", None)
             if term is None:
-                other = CtcaeTerm.objects.filter(soc__iexact=(soc or "").strip(), term__endswith="- Other, specify").first()
+                other = CtcaeTerm.objects.filter(
+                    soc__iexact=(soc or "").strip(), term__endswith="- Other, specify"
+                ).first()
                 if other is None:
-                    raise serializers.ValidationError({"term": [
-                        f"“{term_text}” is not a CTCAE v5.0 term. To record it as “Other, specify”, "
-                        "give its system organ class in `soc`."]})
+                    raise serializers.ValidationError(
+                        {
+                            "term": [
+                                f"“{term_text}” is not a CTCAE v5.0 term. To record it as “Other, specify”, "
+                                "give its system organ class in `soc`."
+                            ]
+                        }
+                    )
                 data["ctcae_term"], data["other_specify"] = other, term_text
             else:
                 data["ctcae_term"], data["other_specify"] = term, ""
         for name, value in (attrs.pop("attributions", None) or {}).items():
             data[f"attribution_{name}"] = value
-        for field in ("grade", "onset_date", "end_date", "ongoing", "serious", "seriousness_criteria",
-                      "action_taken", "outcome", "death_date"):
+        for field in (
+            "grade",
+            "onset_date",
+            "end_date",
+            "ongoing",
+            "serious",
+            "seriousness_criteria",
+            "action_taken",
+            "outcome",
+            "death_date",
+        ):
             if field in attrs:
                 data[field] = attrs[field]
         if self.instance is None:
@@ -126,8 +143,9 @@ class ParticipantAdverseEvents(generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            ae = services.record_adverse_event(participant=participant, data=serializer.to_service_data(),
-                                               user=request.user)
+            ae = services.record_adverse_event(
+                participant=participant, data=serializer.to_service_data(), user=request.user
+            )
         except DjangoValidationError as exc:
             raise _as_api_errors(exc) from exc
         return Response(self.get_serializer(ae).data, status=status.HTTP_201_CREATED)
@@ -151,7 +169,9 @@ class AdverseEventDetail(generics.RetrieveUpdateAPIView):
         serializer.is_valid(raise_exception=True)
         try:
             ae = services.update_adverse_event(
-                ae=ae, data=serializer.to_service_data(), user=request.user,
+                ae=ae,
+                data=serializer.to_service_data(),
+                user=request.user,
                 reason=serializer.validated_data.get("reason_for_change"),
                 expected_version=serializer.validated_data.get("version"),
             )
@@ -173,16 +193,30 @@ class AdverseEventVoid(APIView):
         ae = selectors.adverse_event_get_for_user(request.user, pk)
         serializer = VoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ae = services.void_adverse_event(ae=ae, user=request.user, reason=serializer.validated_data["reason"],
-                                         expected_version=serializer.validated_data.get("version"))
+        ae = services.void_adverse_event(
+            ae=ae,
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+            expected_version=serializer.validated_data.get("version"),
+        )
         return Response(AdverseEventSerializer(ae).data)
 
 
 class CtcaeTermSerializer(serializers.ModelSerializer):
     class Meta:
         model = CtcaeTerm
-        fields = ["id", "meddra_code", "term", "soc", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5",
-                  "definition"]
+        fields = [
+            "id",
+            "meddra_code",
+            "term",
+            "soc",
+            "grade_1",
+            "grade_2",
+            "grade_3",
+            "grade_4",
+            "grade_5",
+            "definition",
+        ]
 
 
 class CtcaeTermList(generics.ListAPIView):
@@ -191,4 +225,3 @@ class CtcaeTermList(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.search_terms(self.request.query_params.get("search", ""), limit=1000)
-

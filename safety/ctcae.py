@@ -4,8 +4,18 @@ import csv
 from pathlib import Path
 
 CSV_PATH = Path(__file__).resolve().parent / "data" / "ctcae_v5_terms.csv"
-FIELDS = ("meddra_code", "soc", "term", "grade_1", "grade_2", "grade_3", "grade_4", "grade_5", "definition",
-          "navigational_note")
+FIELDS = (
+    "meddra_code",
+    "soc",
+    "term",
+    "grade_1",
+    "grade_2",
+    "grade_3",
+    "grade_4",
+    "grade_5",
+    "definition",
+    "navigational_note",
+)
 
 
 def load_ctcae_terms(model=None) -> int:

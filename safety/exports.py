@@ -30,8 +30,12 @@ _SERIOUSNESS_FLAGS = (
     ("AESCONG", Seriousness.CONGENITAL_ANOMALY),
     ("AESMIE", Seriousness.OTHER_IMPORTANT),
 )
-_RELATEDNESS = (("AERELPD1", Intervention.PD1), ("AERELCHM", Intervention.CHEMO),
-                ("AERELLDR", Intervention.LDRT), ("AERELCFR", Intervention.CFRT))
+_RELATEDNESS = (
+    ("AERELPD1", Intervention.PD1),
+    ("AERELCHM", Intervention.CHEMO),
+    ("AERELLDR", Intervention.LDRT),
+    ("AERELCFR", Intervention.CFRT),
+)
 
 
 def _when_coded(path: str) -> Case:
@@ -44,7 +48,7 @@ ADVERSE_EVENTS = Dataset(
     title="Adverse events",
     description="One row per adverse event (SDTM AE), CTCAE v5.0 coded, with seriousness and attribution.",
     voided="Voided AEs are included and flagged VOIDFL = Y with the reason in VOIDRSN; they do not count "
-           "towards the stopping rule.",
+    "towards the stopping rule.",
     queryset=lambda: AdverseEvent.objects.order_by("participant__subject_id", "onset_date", "pk"),
     columns=(
         studyid(),
@@ -53,22 +57,51 @@ ADVERSE_EVENTS = Dataset(
         Column("AEID", "Record identifier of the AE in this system (stable; cite it in queries).", INTEGER, "pk"),
         Column("COHORT", "Cohort of the participant.", CODE, "participant__cohort", "run_in, randomized"),
         *arm_columns("participant__allocation__arm"),
-        Column("AETERM", "Reported term: the CTCAE term, or the specified text of an “Other, specify”.", TEXT,
-               safe_text("term")),
-        Column("AEDECOD", "CTCAE v5.0 term when coded; empty for “Other, specify”.", TEXT,
-               _when_coded("ctcae_term__term")),
+        Column(
+            "AETERM",
+            "Reported term: the CTCAE term, or the specified text of an “Other, specify”.",
+            TEXT,
+            safe_text("term"),
+        ),
+        Column(
+            "AEDECOD", "CTCAE v5.0 term when coded; empty for “Other, specify”.", TEXT, _when_coded("ctcae_term__term")
+        ),
         Column("AELLTCD", "MedDRA code of the CTCAE term when coded.", TEXT, _when_coded("ctcae_term__meddra_code")),
         Column("AEBODSYS", "System organ class (CTCAE/MedDRA SOC).", TEXT, safe_text("soc")),
         Column("AETOXGR", "CTCAE grade.", INTEGER, "grade", "1, 2, 3, 4, 5"),
         Column("AESER", "Serious adverse event (ICH E2A).", FLAG, flag("serious"), "Y, N"),
-        *(Column(name, f"Seriousness criterion: {criterion.label}.", FLAG, contains("seriousness_criteria", criterion),
-                 "Y, N") for name, criterion in _SERIOUSNESS_FLAGS),
-        *(Column(name, f"Attribution to {intervention.label}.", CODE, f"attribution_{intervention.value}",
-                 codes(Attribution.choices)) for name, intervention in _RELATEDNESS),
-        Column("AEREL", "Treatment-related (derived): RELATED when any attribution is possible, probable or "
-               "definite; this is what the stopping rule counts.", CODE,
-               Case(When(treatment_related=True, then=Value("RELATED")), default=Value("NOT RELATED"),
-                    output_field=CharField()), "RELATED, NOT RELATED"),
+        *(
+            Column(
+                name,
+                f"Seriousness criterion: {criterion.label}.",
+                FLAG,
+                contains("seriousness_criteria", criterion),
+                "Y, N",
+            )
+            for name, criterion in _SERIOUSNESS_FLAGS
+        ),
+        *(
+            Column(
+                name,
+                f"Attribution to {intervention.label}.",
+                CODE,
+                f"attribution_{intervention.value}",
+                codes(Attribution.choices),
+            )
+            for name, intervention in _RELATEDNESS
+        ),
+        Column(
+            "AEREL",
+            "Treatment-related (derived): RELATED when any attribution is possible, probable or "
+            "definite; this is what the stopping rule counts.",
+            CODE,
+            Case(
+                When(treatment_related=True, then=Value("RELATED")),
+                default=Value("NOT RELATED"),
+                output_field=CharField(),
+            ),
+            "RELATED, NOT RELATED",
+        ),
         Column("AEACN", "Action taken with study treatment.", CODE, "action_taken", codes(ActionTaken.choices)),
         Column("AEOUT", "Outcome.", CODE, "outcome", codes(Outcome.choices)),
         Column("AESTDTC", "Onset date.", DATE, iso_date("onset_date")),

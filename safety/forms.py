@@ -17,8 +17,14 @@ class CtcaeTermField(forms.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.widget.attrs.update({"list": "ctcae-terms", "autocomplete": "off", "data-term-picker": "1",
-                                  "placeholder": _("Type to search, e.g. pneumo")})
+        self.widget.attrs.update(
+            {
+                "list": "ctcae-terms",
+                "autocomplete": "off",
+                "data-term-picker": "1",
+                "placeholder": _("Type to search, e.g. pneumo"),
+            }
+        )
 
     def prepare_value(self, value):
         if isinstance(value, int):
@@ -33,32 +39,56 @@ class CtcaeTermField(forms.CharField):
         term = CtcaeTerm.objects.filter(term__iexact=value.strip()).first()
         if term is None:
             raise forms.ValidationError(
-                _("“%(v)s” is not a CTCAE v5.0 term. Pick one from the list, or the “… - Other, specify” term of its "
-                  "system organ class and name the event."), params={"v": value})
+                _(
+                    "“%(v)s” is not a CTCAE v5.0 term. Pick one from the list, or the “… - Other, specify” term of its "
+                    "system organ class and name the event."
+                ),
+                params={"v": value},
+            )
         return term
 
 
 class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
     ctcae_term = CtcaeTermField(label=_("CTCAE v5.0 term"), help_text=_("Its system organ class is filled in."))
     grade = forms.TypedChoiceField(
-        label=_("CTCAE grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 6)], widget=forms.RadioSelect,
+        label=_("CTCAE grade"),
+        coerce=int,
+        choices=[(g, str(g)) for g in range(1, 6)],
+        widget=forms.RadioSelect,
         help_text=_("The term's grade definitions are shown when the term is chosen."),
     )
     serious = forms.TypedChoiceField(
-        label=_("Serious (SAE)?"), coerce=lambda v: v == "True", choices=[("True", _("Yes")), ("False", _("No"))],
-        widget=forms.RadioSelect, help_text=_("A new SAE alerts the PI at once; report it within 24 h."),
+        label=_("Serious (SAE)?"),
+        coerce=lambda v: v == "True",
+        choices=[("True", _("Yes")), ("False", _("No"))],
+        widget=forms.RadioSelect,
+        help_text=_("A new SAE alerts the PI at once; report it within 24 h."),
     )
     seriousness_criteria = forms.MultipleChoiceField(
-        label=_("Seriousness criteria (ICH E2A)"), choices=Seriousness.choices, required=False,
+        label=_("Seriousness criteria (ICH E2A)"),
+        choices=Seriousness.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = AdverseEvent
         fields = [
-            "ctcae_term", "other_specify", "grade", "onset_date", "end_date", "ongoing", "serious",
-            "seriousness_criteria", "attribution_pd1", "attribution_chemo", "attribution_ldrt", "attribution_cfrt",
-            "action_taken", "outcome", "death_date",
+            "ctcae_term",
+            "other_specify",
+            "grade",
+            "onset_date",
+            "end_date",
+            "ongoing",
+            "serious",
+            "seriousness_criteria",
+            "attribution_pd1",
+            "attribution_chemo",
+            "attribution_ldrt",
+            "attribution_cfrt",
+            "action_taken",
+            "outcome",
+            "death_date",
         ]
         widgets = {"onset_date": DateInput(), "end_date": DateInput(), "death_date": DateInput()}
 
@@ -89,8 +119,12 @@ class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
             ),
             Fieldset(
                 _("Attribution — possible, probable or definite to any intervention makes the AE treatment-related"),
-                Row(Column("attribution_pd1"), Column("attribution_chemo"), Column("attribution_ldrt"),
-                    Column("attribution_cfrt")),
+                Row(
+                    Column("attribution_pd1"),
+                    Column("attribution_chemo"),
+                    Column("attribution_ldrt"),
+                    Column("attribution_cfrt"),
+                ),
             ),
             Fieldset(_("Action and outcome"), Row(Column("action_taken"), Column("outcome"), Column("death_date"))),
         )
@@ -105,8 +139,11 @@ class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for voiding"), widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text=_("E.g. entered for the wrong participant, duplicate entry."))
+    reason = forms.CharField(
+        label=_("Reason for voiding"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E.g. entered for the wrong participant, duplicate entry."),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):

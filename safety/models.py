@@ -112,15 +112,18 @@ class AdverseEvent(AuditedModel, VoidableModel):
     ongoing = models.BooleanField(_("ongoing"), default=False)
     serious = models.BooleanField(_("serious"), default=False)
     seriousness_criteria = ArrayField(
-        models.CharField(max_length=30, choices=Seriousness.choices), default=list, blank=True,
+        models.CharField(max_length=30, choices=Seriousness.choices),
+        default=list,
+        blank=True,
         verbose_name=_("seriousness criteria (ICH E2A)"),
     )
     attribution_pd1 = _attribution_field(Intervention.PD1)
     attribution_chemo = _attribution_field(Intervention.CHEMO)
     attribution_ldrt = _attribution_field(Intervention.LDRT)
     attribution_cfrt = _attribution_field(Intervention.CFRT)
-    action_taken = models.CharField(_("action taken"), max_length=20, choices=ActionTaken.choices,
-                                    default=ActionTaken.NONE)
+    action_taken = models.CharField(
+        _("action taken"), max_length=20, choices=ActionTaken.choices, default=ActionTaken.NONE
+    )
     outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
     # Derived by safety.rules.is_treatment_related() on every save, for counting and filtering.
@@ -143,8 +146,11 @@ class AdverseEvent(AuditedModel, VoidableModel):
                 name="ae_end_not_before_onset",
             ),
         ]
-        indexes = [models.Index(fields=["grade", "treatment_related"], condition=models.Q(voided=False),
-                                name="ae_active_grade_related")]
+        indexes = [
+            models.Index(
+                fields=["grade", "treatment_related"], condition=models.Q(voided=False), name="ae_active_grade_related"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.term} (grade {self.grade})"

@@ -73,10 +73,16 @@ def adverse_event_errors(
     if onset is not None and death_known is not None and onset > death_known:
         add("onset_date", _("Onset cannot be after the date of death (%(d)s).") % {"d": death_known.isoformat()})
     if death is not None and latest_other_onset is not None and death < latest_other_onset:
-        add("death_date", _("Another AE of this participant started on %(d)s; the date of death cannot be earlier.")
-            % {"d": latest_other_onset.isoformat()})
+        add(
+            "death_date",
+            _("Another AE of this participant started on %(d)s; the date of death cannot be earlier.")
+            % {"d": latest_other_onset.isoformat()},
+        )
     if death is not None and other_death_date is not None and death != other_death_date:
-        add("death_date", _("The participant's date of death is already recorded as %(d)s.") % {"d": other_death_date.isoformat()})
+        add(
+            "death_date",
+            _("The participant's date of death is already recorded as %(d)s.") % {"d": other_death_date.isoformat()},
+        )
     if onset is not None and end is not None and end < onset:
         add("end_date", _("The end date cannot be before the onset."))
     if ae.get("ongoing") and end is not None:
@@ -106,7 +112,15 @@ def adverse_event_errors(
             if intervention not in RADIOTHERAPY:
                 add(field, _("Every participant receives %(i)s; rate the attribution.") % {"i": intervention.label})
             elif receives_radiotherapy:
-                add(field, _("This participant receives radiotherapy; rate the attribution to %(i)s.") % {"i": intervention.label})
+                add(
+                    field,
+                    _("This participant receives radiotherapy; rate the attribution to %(i)s.")
+                    % {"i": intervention.label},
+                )
         elif intervention in RADIOTHERAPY and receives_radiotherapy is False:
-            add(field, _("Arm B receives no radiotherapy: the attribution to %(i)s is “not applicable”.") % {"i": intervention.label})
+            add(
+                field,
+                _("Arm B receives no radiotherapy: the attribution to %(i)s is “not applicable”.")
+                % {"i": intervention.label},
+            )
     return errors

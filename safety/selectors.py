@@ -10,9 +10,7 @@ from scr_escc.scoping import get_scoped_or_404, scope_to_user
 def stopping_rule_events() -> list[AdverseEvent]:
     """The AEs behind the count: treatment-related Grade 5 of run-in participants, not voided."""
     return list(
-        AdverseEvent.objects.filter(
-            voided=False, grade=5, treatment_related=True, participant__cohort=Cohort.RUN_IN
-        )
+        AdverseEvent.objects.filter(voided=False, grade=5, treatment_related=True, participant__cohort=Cohort.RUN_IN)
         .select_related("participant", "participant__site")
         .order_by("death_date", "pk")
     )
@@ -38,8 +36,9 @@ def adverse_events_visible_to(user) -> QuerySet[AdverseEvent]:
 
 def adverse_event_get_for_user(user, pk) -> AdverseEvent:
     return get_scoped_or_404(
-        AdverseEvent.objects.select_related("participant", "participant__site", "participant__screening",
-                                            "ctcae_term", "created_by"),
+        AdverseEvent.objects.select_related(
+            "participant", "participant__site", "participant__screening", "ctcae_term", "created_by"
+        ),
         user,
         site_field="participant__site",
         pk=pk,

@@ -95,8 +95,8 @@ def update_adverse_event(
         if current.voided:
             raise ValidationError({"reason_for_change": _("A voided AE cannot be edited.")})
         previous = AdverseEvent.objects.get(pk=current.pk)
-        participant = Participant.objects.select_for_update().select_related("screening", "site").get(
-            pk=current.participant_id
+        participant = (
+            Participant.objects.select_for_update().select_related("screening", "site").get(pk=current.participant_id)
         )
         for field in AE_FIELDS:
             if field in data:
@@ -137,11 +137,18 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
     is_death = ae.grade == 5 and not ae.voided
     was_death = previous is not None and previous.grade == 5 and not previous.voided
     if is_death:
-        mark_deceased(participant=participant, death_date=ae.death_date, user=user,
-                      reason=_("Grade 5 AE: %(term)s") % {"term": ae.term})
+        mark_deceased(
+            participant=participant,
+            death_date=ae.death_date,
+            user=user,
+            reason=_("Grade 5 AE: %(term)s") % {"term": ae.term},
+        )
     elif was_death:
-        revert_death(participant=participant, user=user,
-                     reason=_("The Grade 5 AE %(term)s was corrected or voided") % {"term": previous.term})
+        revert_death(
+            participant=participant,
+            user=user,
+            reason=_("The Grade 5 AE %(term)s was corrected or voided") % {"term": previous.term},
+        )
 
     before = study.treatment_related_grade5
     events = selectors.stopping_rule_events()
@@ -154,11 +161,18 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
         queue_alert(
             kind=Alert.Kind.STOPPING_RULE_TRIGGERED,
             key=f"stopping_rule_triggered:{halts}",
-            subject=_("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)") % {"n": count, "t": study.stopping_threshold},
-            body=_stopping_rule_body(study, ae, events, headline=_(
-                "The stopping rule of SCR-ESCC-01 is met: the study is HALTED. Enrollment and randomization are "
-                "blocked. The PI must confirm termination, or an admin may resume only if a correction brings the "
-                "count below the threshold.")),
+            subject=_("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)")
+            % {"n": count, "t": study.stopping_threshold},
+            body=_stopping_rule_body(
+                study,
+                ae,
+                events,
+                headline=_(
+                    "The stopping rule of SCR-ESCC-01 is met: the study is HALTED. Enrollment and randomization are "
+                    "blocked. The PI must confirm termination, or an admin may resume only if a correction brings the "
+                    "count below the threshold."
+                ),
+            ),
             link=f"/adverse-events/{ae.pk}/",
         )
     elif 0 < count < study.stopping_threshold and count > before:
@@ -168,10 +182,17 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
             key=f"stopping_rule_warning:{subjects}",
             subject=_("Stopping-rule warning: %(n)s of %(t)s treatment-related Grade 5 in run-in")
             % {"n": count, "t": study.stopping_threshold},
-            body=_stopping_rule_body(study, ae, events, headline=_(
-                "A run-in participant has a treatment-related Grade 5 adverse event. One more reaches the stopping "
-                "rule and halts the study.") if count == study.stopping_threshold - 1 else _(
-                "The count of run-in participants with a treatment-related Grade 5 AE went up.")),
+            body=_stopping_rule_body(
+                study,
+                ae,
+                events,
+                headline=_(
+                    "A run-in participant has a treatment-related Grade 5 adverse event. One more reaches the stopping "
+                    "rule and halts the study."
+                )
+                if count == study.stopping_threshold - 1
+                else _("The count of run-in participants with a treatment-related Grade 5 AE went up."),
+            ),
             link=f"/adverse-events/{ae.pk}/",
         )
 
@@ -197,18 +218,21 @@ def _ae_facts(study: Study, ae: AdverseEvent) -> str:
     participant = ae.participant
     attribution = ", ".join(f"{Intervention(k).label}: {v}" for k, v in ae.attributions.items())
     criteria = ", ".join(ae.seriousness_criteria) or "—"
-    return "\n".join([
-        f"Study: SCR-ESCC-01 (NCT05978193), phase: {study.get_phase_display()}",
-        f"Subject: {participant.subject_id} ({participant.get_cohort_display()}), site {participant.site}",
-        f"Event: {ae.term} [{ae.soc}], CTCAE grade {ae.grade}",
-        f"Onset: {ae.onset_date.isoformat()}" + (f", end: {ae.end_date.isoformat()}" if ae.end_date else "")
-        + (f", date of death: {ae.death_date.isoformat()}" if ae.death_date else ""),
-        f"Serious: {'yes' if ae.serious else 'no'} ({criteria}); outcome: {ae.get_outcome_display()}",
-        f"Attribution: {attribution}",
-        f"Treatment-related: {'yes' if ae.treatment_related else 'no'}",
-        f"Stopping rule: {study.treatment_related_grade5} of {study.stopping_threshold} run-in participants "
-        f"with a treatment-related Grade 5 AE",
-    ])
+    return "\n".join(
+        [
+            f"Study: SCR-ESCC-01 (NCT05978193), phase: {study.get_phase_display()}",
+            f"Subject: {participant.subject_id} ({participant.get_cohort_display()}), site {participant.site}",
+            f"Event: {ae.term} [{ae.soc}], CTCAE grade {ae.grade}",
+            f"Onset: {ae.onset_date.isoformat()}"
+            + (f", end: {ae.end_date.isoformat()}" if ae.end_date else "")
+            + (f", date of death: {ae.death_date.isoformat()}" if ae.death_date else ""),
+            f"Serious: {'yes' if ae.serious else 'no'} ({criteria}); outcome: {ae.get_outcome_display()}",
+            f"Attribution: {attribution}",
+            f"Treatment-related: {'yes' if ae.treatment_related else 'no'}",
+            f"Stopping rule: {study.treatment_related_grade5} of {study.stopping_threshold} run-in participants "
+            f"with a treatment-related Grade 5 AE",
+        ]
+    )
 
 
 def _stopping_rule_body(study: Study, ae: AdverseEvent, events, *, headline: str) -> str:

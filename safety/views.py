@@ -26,9 +26,13 @@ CLINICAL = "scr_escc.enter_clinical_data"
 
 class AdverseEventTable(tables.Table):
     id = tables.LinkColumn("ae-detail", args=[tables.A("pk")], verbose_name="#")
-    subject = tables.LinkColumn("participant-detail", args=[tables.A("participant__subject_id")],
-                                accessor="participant__subject_id", verbose_name=gettext_lazy("Subject"),
-                                order_by="participant__subject_id")
+    subject = tables.LinkColumn(
+        "participant-detail",
+        args=[tables.A("participant__subject_id")],
+        accessor="participant__subject_id",
+        verbose_name=gettext_lazy("Subject"),
+        order_by="participant__subject_id",
+    )
     site = tables.Column(accessor="participant__site__code", verbose_name=gettext_lazy("Site"))
     term = tables.Column(verbose_name=gettext_lazy("Term"))
     grade = tables.Column(verbose_name=gettext_lazy("Grade"))
@@ -39,12 +43,27 @@ class AdverseEventTable(tables.Table):
 
     class Meta:
         model = AdverseEvent
-        fields = ("id", "subject", "site", "term", "soc", "grade", "serious", "treatment_related", "onset_date",
-                  "outcome")
+        fields = (
+            "id",
+            "subject",
+            "site",
+            "term",
+            "soc",
+            "grade",
+            "serious",
+            "treatment_related",
+            "onset_date",
+            "outcome",
+        )
         attrs = {"class": "table table-sm table-hover align-middle"}
         order_by = ("-onset_date",)
-        row_attrs = {"class": lambda record: "text-decoration-line-through text-muted" if record.voided else (
-            "table-danger" if record.grade == 5 else "")}
+        row_attrs = {
+            "class": lambda record: (
+                "text-decoration-line-through text-muted"
+                if record.voided
+                else ("table-danger" if record.grade == 5 else "")
+            )
+        }
 
     def render_grade(self, value):
         css = "text-bg-danger" if value >= 4 else "text-bg-warning" if value == 3 else "text-bg-secondary"
@@ -52,16 +71,30 @@ class AdverseEventTable(tables.Table):
 
 
 class AdverseEventFilter(django_filters.FilterSet):
-    site = django_filters.ModelChoiceFilter(field_name="participant__site", queryset=Site.objects.all(),
-                                            label=gettext_lazy("Site"))
-    grade = django_filters.MultipleChoiceFilter(choices=[(g, str(g)) for g in range(1, 6)],
-                                                widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Grade"))
-    serious = django_filters.BooleanFilter(label=gettext_lazy("Serious"), widget=forms.Select(
-        choices=[("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]))
-    treatment_related = django_filters.BooleanFilter(label=gettext_lazy("Treatment-related"), widget=forms.Select(
-        choices=[("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]))
-    voided = django_filters.BooleanFilter(label=gettext_lazy("Voided"), widget=forms.Select(
-        choices=[("", gettext_lazy("any")), ("false", gettext_lazy("no")), ("true", gettext_lazy("yes"))]))
+    site = django_filters.ModelChoiceFilter(
+        field_name="participant__site", queryset=Site.objects.all(), label=gettext_lazy("Site")
+    )
+    grade = django_filters.MultipleChoiceFilter(
+        choices=[(g, str(g)) for g in range(1, 6)], widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Grade")
+    )
+    serious = django_filters.BooleanFilter(
+        label=gettext_lazy("Serious"),
+        widget=forms.Select(
+            choices=[("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]
+        ),
+    )
+    treatment_related = django_filters.BooleanFilter(
+        label=gettext_lazy("Treatment-related"),
+        widget=forms.Select(
+            choices=[("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]
+        ),
+    )
+    voided = django_filters.BooleanFilter(
+        label=gettext_lazy("Voided"),
+        widget=forms.Select(
+            choices=[("", gettext_lazy("any")), ("false", gettext_lazy("no")), ("true", gettext_lazy("yes"))]
+        ),
+    )
 
     class Meta:
         model = AdverseEvent
@@ -75,8 +108,9 @@ class AdverseEventFilter(django_filters.FilterSet):
 
 @login_required
 def ae_list(request):
-    filterset = AdverseEventFilter(request.GET, queryset=selectors.adverse_events_visible_to(request.user),
-                                   sites=sites_visible_to(request.user))
+    filterset = AdverseEventFilter(
+        request.GET, queryset=selectors.adverse_events_visible_to(request.user), sites=sites_visible_to(request.user)
+    )
     table = AdverseEventTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     return render(request, "safety/ae_list.html", {"table": table, "filter": filterset})
@@ -99,7 +133,10 @@ def ae_create(request, subject_id):
 
 def _saved_message(request, ae):
     text = _("AE saved: %(term)s, grade %(grade)s%(related)s.") % {
-        "term": ae.term, "grade": ae.grade, "related": _(", treatment-related") if ae.treatment_related else ""}
+        "term": ae.term,
+        "grade": ae.grade,
+        "related": _(", treatment-related") if ae.treatment_related else "",
+    }
     if ae.serious:
         text += " " + _("SAE: the PI and safety contacts are alerted.")
     messages.success(request, text)
@@ -108,10 +145,15 @@ def _saved_message(request, ae):
 @login_required
 def ae_detail(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
-    return render(request, "safety/ae_detail.html", {
-        "ae": ae, "can_edit": request.user.has_perm(CLINICAL) and not ae.voided,
-        "grade_text": ae.ctcae_term.grade_text(ae.grade),
-    })
+    return render(
+        request,
+        "safety/ae_detail.html",
+        {
+            "ae": ae,
+            "can_edit": request.user.has_perm(CLINICAL) and not ae.voided,
+            "grade_text": ae.ctcae_term.grade_text(ae.grade),
+        },
+    )
 
 
 @permission_required(CLINICAL, raise_exception=True)
@@ -123,7 +165,10 @@ def ae_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             ae = services.update_adverse_event(
-                ae=ae, data=form.cleaned_data, user=request.user, reason=form.cleaned_data["reason_for_change"],
+                ae=ae,
+                data=form.cleaned_data,
+                user=request.user,
+                reason=form.cleaned_data["reason_for_change"],
                 expected_version=form.cleaned_data.get("version"),
             )
         except ValidationError as error:
@@ -142,8 +187,12 @@ def ae_void(request, pk):
     form = VoidForm(request.POST or None, initial={"version": ae.version})
     if request.method == "POST" and form.is_valid():
         try:
-            services.void_adverse_event(ae=ae, user=request.user, reason=form.cleaned_data["reason"],
-                                        expected_version=form.cleaned_data.get("version"))
+            services.void_adverse_event(
+                ae=ae,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data.get("version"),
+            )
         except ValidationError as error:
             apply_validation_error(form, error)
         except StaleEdit as error:
@@ -157,10 +206,16 @@ def ae_void(request, pk):
 @login_required
 def ae_history(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
-    return render(request, "audit/history.html", {
-        "record": ae, "title": f"AE #{ae.pk} {ae.term} ({ae.participant.subject_id})",
-        "entries": history_entries(ae), "back_url": reverse("ae-detail", args=[ae.pk]),
-    })
+    return render(
+        request,
+        "audit/history.html",
+        {
+            "record": ae,
+            "title": f"AE #{ae.pk} {ae.term} ({ae.participant.subject_id})",
+            "entries": history_entries(ae),
+            "back_url": reverse("ae-detail", args=[ae.pk]),
+        },
+    )
 
 
 @login_required
@@ -177,7 +232,11 @@ def term_detail(request, pk):
 
 def _term_json(term: CtcaeTerm) -> dict:
     return {
-        "id": term.pk, "term": term.term, "soc": term.soc, "meddra_code": term.meddra_code,
-        "other_specify": term.is_other_specify, "definition": term.definition,
+        "id": term.pk,
+        "term": term.term,
+        "soc": term.soc,
+        "meddra_code": term.meddra_code,
+        "other_specify": term.is_other_specify,
+        "definition": term.definition,
         "grades": {str(g): text for g, text in term.grades},
     }

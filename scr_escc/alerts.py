@@ -73,7 +73,9 @@ def enqueue(alert_id: int, *, countdown: int | None = None) -> bool:
         )
         return True
     except Exception:  # the broker is unreachable; the sweeper will enqueue the row
-        logger.warning("Alert %s could not be enqueued (broker down?); the sweeper will retry.", alert_id, exc_info=True)
+        logger.warning(
+            "Alert %s could not be enqueued (broker down?); the sweeper will retry.", alert_id, exc_info=True
+        )
         return False
 
 
@@ -99,8 +101,9 @@ def deliver(alert_id: int) -> str:
     if not alert.recipients:
         _finish(alert, Alert.Status.FAILED, "No recipients: add PI/admin emails or safety contacts.")
         return Alert.Status.FAILED
-    message = EmailMessage(subject=alert.subject, body=alert.body, to=alert.recipients,
-                           from_email=settings.DEFAULT_FROM_EMAIL)
+    message = EmailMessage(
+        subject=alert.subject, body=alert.body, to=alert.recipients, from_email=settings.DEFAULT_FROM_EMAIL
+    )
     try:
         message.send(fail_silently=False)
     except smtplib.SMTPResponseException as error:
@@ -118,8 +121,11 @@ def _finish(alert: Alert, status: str, error: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         Alert.objects.filter(pk=alert.pk).update(
-            status=status, sent_at=now if status == Alert.Status.SENT else None,
-            attempts=alert.attempts + 1, last_error=error, claimed_at=None,
+            status=status,
+            sent_at=now if status == Alert.Status.SENT else None,
+            attempts=alert.attempts + 1,
+            last_error=error,
+            claimed_at=None,
         )
         AlertAttempt.objects.create(alert=alert, succeeded=status == Alert.Status.SENT, error=error)
     if status == Alert.Status.FAILED:
@@ -131,14 +137,18 @@ def _retry_later(alert: Alert, error: str) -> str:
     with transaction.atomic():
         AlertAttempt.objects.create(alert=alert, succeeded=False, error=error)
         if attempts >= MAX_ATTEMPTS:
-            Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.FAILED, attempts=attempts,
-                                                     last_error=error, claimed_at=None)
+            Alert.objects.filter(pk=alert.pk).update(
+                status=Alert.Status.FAILED, attempts=attempts, last_error=error, claimed_at=None
+            )
             logger.error("Alert %s failed after %s attempts: %s", alert.key, attempts, error)
             return Alert.Status.FAILED
         backoff = settings.ALERT_RETRY_BACKOFF_SECONDS
         wait = int(backoff[min(attempts - 1, len(backoff) - 1)])
         Alert.objects.filter(pk=alert.pk).update(
-            status=Alert.Status.PENDING, attempts=attempts, last_error=error, claimed_at=None,
+            status=Alert.Status.PENDING,
+            attempts=attempts,
+            last_error=error,
+            claimed_at=None,
             next_attempt_at=timezone.now() + timedelta(seconds=wait),
         )
     logger.warning("Alert %s: mail failed (%s); retry in %s s", alert.key, error, wait)

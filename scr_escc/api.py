@@ -67,7 +67,9 @@ class TokenView(ObtainAuthToken):
     """POST {"username","password"} → {"token"}. Failures count towards the django-axes lockout."""
 
     @extend_schema(
-        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        request=inline_serializer(
+            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
         summary="Exchange a username and password for an API token",
     )
@@ -101,34 +103,49 @@ class ResumeSerializer(serializers.Serializer):
 class OpenRandomizationView(APIView):
     permission_classes = [has_perm("scr_escc.open_randomization")]
 
-    @extend_schema(request=OpenRandomizationSerializer, responses=StudySerializer,
-                   summary="PI e-signs: open randomization (409 if not allowed)")
+    @extend_schema(
+        request=OpenRandomizationSerializer,
+        responses=StudySerializer,
+        summary="PI e-signs: open randomization (409 if not allowed)",
+    )
     def post(self, request):
         serializer = OpenRandomizationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.open_randomization(user=request.user, password=serializer.validated_data["password"],
-                                    meaning=serializer.validated_data["meaning"])
+        services.open_randomization(
+            user=request.user,
+            password=serializer.validated_data["password"],
+            meaning=serializer.validated_data["meaning"],
+        )
         return Response(StudySerializer(study_status()).data)
 
 
 class ConfirmTerminationView(APIView):
     permission_classes = [has_perm("scr_escc.confirm_termination")]
 
-    @extend_schema(request=ConfirmTerminationSerializer, responses=StudySerializer,
-                   summary="PI e-signs: confirm termination of a halted study")
+    @extend_schema(
+        request=ConfirmTerminationSerializer,
+        responses=StudySerializer,
+        summary="PI e-signs: confirm termination of a halted study",
+    )
     def post(self, request):
         serializer = ConfirmTerminationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.confirm_termination(user=request.user, password=serializer.validated_data["password"],
-                                     reason=serializer.validated_data["reason"])
+        services.confirm_termination(
+            user=request.user,
+            password=serializer.validated_data["password"],
+            reason=serializer.validated_data["reason"],
+        )
         return Response(StudySerializer(study_status()).data)
 
 
 class ResumeView(APIView):
     permission_classes = [has_perm("scr_escc.resume_study")]
 
-    @extend_schema(request=ResumeSerializer, responses=StudySerializer,
-                   summary="Admin: resume a halted study when the count is below the threshold")
+    @extend_schema(
+        request=ResumeSerializer,
+        responses=StudySerializer,
+        summary="Admin: resume a halted study when the count is below the threshold",
+    )
     def post(self, request):
         serializer = ResumeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -166,12 +183,19 @@ class ExportView(APIView):
         summary="Export a dataset as CSV (UTF-8 with BOM), streamed",
         parameters=[
             OpenApiParameter("dataset", str, OpenApiParameter.PATH, enum=list(exports.ORDER)),
-            OpenApiParameter("deidentified", bool, description="Drop direct identifiers (initials; date of birth "
-                             "becomes age at screening)."),
+            OpenApiParameter(
+                "deidentified",
+                bool,
+                description="Drop direct identifiers (initials; date of birth becomes age at screening).",
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, dataset):
-        export = exports.start_export(user=request.user, dataset=dataset, channel="api",
-                                      deidentified=exports.wants_deidentified(request.query_params))
+        export = exports.start_export(
+            user=request.user,
+            dataset=dataset,
+            channel="api",
+            deidentified=exports.wants_deidentified(request.query_params),
+        )
         return exports.streaming_response(export)

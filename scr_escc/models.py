@@ -1,8 +1,8 @@
 """The trial-wide core: the study row and its phase, sites, users and their roles."""
 
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator, validate_email
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, validate_email
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +30,9 @@ class Site(models.Model):
         _("code"),
         max_length=8,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z]{2}[0-9]{2}$", _("A site code is two capital letters and two digits, e.g. SH01."))],
+        validators=[
+            RegexValidator(r"^[A-Z]{2}[0-9]{2}$", _("A site code is two capital letters and two digits, e.g. SH01."))
+        ],
         help_text=_("Two capital letters and two digits, e.g. SH01. Prefixes subject IDs."),
     )
     name = models.CharField(_("name"), max_length=200)
@@ -83,7 +85,9 @@ def validate_email_list(value: str) -> None:
         try:
             validate_email(address)
         except ValidationError:
-            raise ValidationError(_("“%(address)s” is not a valid email address."), params={"address": address}) from None
+            raise ValidationError(
+                _("“%(address)s” is not a valid email address."), params={"address": address}
+            ) from None
 
 
 def split_emails(value: str) -> list[str]:
@@ -139,7 +143,9 @@ class Study(AuditedModel):
         verbose_name_plural = _("study")
         constraints = [
             models.CheckConstraint(condition=models.Q(pk=1), name="study_is_a_single_row"),
-            models.CheckConstraint(condition=models.Q(run_in_min__lte=models.F("run_in_max")), name="run_in_min_le_max"),
+            models.CheckConstraint(
+                condition=models.Q(run_in_min__lte=models.F("run_in_max")), name="run_in_min_le_max"
+            ),
             models.CheckConstraint(condition=models.Q(stopping_threshold__gte=1), name="stopping_threshold_positive"),
         ]
         permissions = [
@@ -201,6 +207,9 @@ class PhaseTransition(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_phase} → {self.to_phase} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class Alert(models.Model):
@@ -269,6 +278,9 @@ class AlertAttempt(models.Model):
 
     class Meta:
         ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} at {self.at:%Y-%m-%d %H:%M:%S}: {'sent' if self.succeeded else 'failed'}"
 
 
 class ExportRecord(models.Model):

@@ -50,7 +50,14 @@ def create_site(*, code: str, name: str, active: bool = True) -> Site:
 
 
 def create_user(
-    *, username: str, role: str, password: str, sites: list[Site] = (), email: str = "", first_name: str = "", last_name: str = ""
+    *,
+    username: str,
+    role: str,
+    password: str,
+    sites: list[Site] = (),
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     """A user with one role; site staff must belong to at least one site."""
     if role not in Role.values:
@@ -97,7 +104,9 @@ def _transition(
         from_phase=from_phase, to_phase=to_phase, by=user, reason=reason, signature=signature
     )
     if alert:
-        signed = f"E-signed by {user.get_full_name() or user.get_username()}: “{signature.meaning}”\n" if signature else ""
+        signed = (
+            f"E-signed by {user.get_full_name() or user.get_username()}: “{signature.meaning}”\n" if signature else ""
+        )
         queue_alert(
             kind=Alert.Kind.PHASE_CHANGED,
             key=f"phase_changed:{transition.pk}",
@@ -142,8 +151,9 @@ def open_randomization(*, user, password: str | None, meaning: str = OPEN_RANDOM
     return study
 
 
-def confirm_termination(*, user, password: str | None, reason: str | None,
-                        meaning: str = CONFIRM_TERMINATION_MEANING) -> Study:
+def confirm_termination(
+    *, user, password: str | None, reason: str | None, meaning: str = CONFIRM_TERMINATION_MEANING
+) -> Study:
     """PI e-signs: halted → terminated. Final."""
     if not user.has_perm("scr_escc.confirm_termination"):
         raise PermissionDenied
@@ -192,8 +202,9 @@ def record_stopping_rule_count(*, study: Study, count: int, user, cause: str) ->
         study.treatment_related_grade5 = count
     if count >= study.stopping_threshold and study.phase in (Study.Phase.RUN_IN, Study.Phase.RANDOMIZATION):
         study.phase_before_halt = study.phase
-        reason = _("Stopping rule: %(n)s of %(t)s run-in participants with a treatment-related Grade 5 AE (%(cause)s).") % {
-            "n": count, "t": study.stopping_threshold, "cause": cause}
+        reason = _(
+            "Stopping rule: %(n)s of %(t)s run-in participants with a treatment-related Grade 5 AE (%(cause)s)."
+        ) % {"n": count, "t": study.stopping_threshold, "cause": cause}
         _transition(study, to_phase=Study.Phase.HALTED, user=user, reason=reason, alert=False)
         return True
     return False

@@ -119,8 +119,12 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
         for action, (perm, form_class) in self.FORMS.items():
             if user.has_perm(perm):
                 forms_[action] = bound if bound is not None and bound.prefix_action == action else form_class()
-        context.update(status=study_status(), forms=forms_, meaning=services.OPEN_RANDOMIZATION_MEANING,
-                       transitions=PhaseTransition.objects.select_related("by", "signature")[:10])
+        context.update(
+            status=study_status(),
+            forms=forms_,
+            meaning=services.OPEN_RANDOMIZATION_MEANING,
+            transitions=PhaseTransition.objects.select_related("by", "signature")[:10],
+        )
         return context
 
     def post(self, request, *args, **kwargs):
@@ -138,8 +142,9 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
                     services.open_randomization(user=request.user, password=form.cleaned_data["password"])
                     messages.success(request, _("Signed. Randomization is open."))
                 elif action == "confirm_termination":
-                    services.confirm_termination(user=request.user, password=form.cleaned_data["password"],
-                                                 reason=form.cleaned_data["reason"])
+                    services.confirm_termination(
+                        user=request.user, password=form.cleaned_data["password"], reason=form.cleaned_data["reason"]
+                    )
                     messages.success(request, _("Signed. The study is terminated."))
                 else:
                     services.resume_study(user=request.user, reason=form.cleaned_data["reason"])
@@ -172,8 +177,11 @@ class AlertListView(PermissionRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(kinds=Alert.Kind.choices, statuses=Alert.Status.choices,
-                       needing_attention=alerts_needing_attention().count())
+        context.update(
+            kinds=Alert.Kind.choices,
+            statuses=Alert.Status.choices,
+            needing_attention=alerts_needing_attention().count(),
+        )
         return context
 
 
@@ -266,8 +274,9 @@ class ExportDownloadView(PermissionRequiredMixin, View):
     permission_required = exports.EXPORT_PERMISSION
 
     def get(self, request, dataset):
-        export = exports.start_export(user=request.user, dataset=dataset,
-                                      deidentified=exports.wants_deidentified(request.GET))
+        export = exports.start_export(
+            user=request.user, dataset=dataset, deidentified=exports.wants_deidentified(request.GET)
+        )
         return exports.streaming_response(export)
 
 

@@ -6,8 +6,10 @@ from scr_escc.exceptions import DomainError
 
 
 class Command(BaseCommand):
-    help = ("Generate the concealed allocation list: stratified permuted blocks of randomly chosen size, 1:1 in "
-            "every block. Same seed and parameters → same list and fingerprint.")
+    help = (
+        "Generate the concealed allocation list: stratified permuted blocks of randomly chosen size, 1:1 in "
+        "every block. Same seed and parameters → same list and fingerprint."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", required=True, help="Seed (keep it with the trial master file).")

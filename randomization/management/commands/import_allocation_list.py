@@ -8,8 +8,10 @@ from scr_escc.exceptions import DomainError
 
 
 class Command(BaseCommand):
-    help = ("Import the statistician's allocation list (CSV: stratum,sequence,block,block_size,arm). A bad file is "
-            "refused whole, with line-numbered errors.")
+    help = (
+        "Import the statistician's allocation list (CSV: stratum,sequence,block,block_size,arm). A bad file is "
+        "refused whole, with line-numbered errors."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -23,10 +25,13 @@ class Command(BaseCommand):
         try:
             allocation_list = services.import_allocation_list(text=text, file_name=path.name)
         except ValidationError as error:
-            raise CommandError("The file was refused, nothing imported:\n" + "\n".join(
-                m for ms in error.message_dict.values() for m in ms))
+            raise CommandError(
+                "The file was refused, nothing imported:\n"
+                + "\n".join(m for ms in error.message_dict.values() for m in ms)
+            )
         except DomainError as refusal:
             raise CommandError(refusal.message)
-        self.stdout.write(self.style.SUCCESS(f"Imported {path.name}: "
-                                             + ", ".join(s.code for s in allocation_list.strata.all())))
+        self.stdout.write(
+            self.style.SUCCESS(f"Imported {path.name}: " + ", ".join(s.code for s in allocation_list.strata.all()))
+        )
         self.stdout.write(f"SHA-256 fingerprint: {allocation_list.fingerprint}")

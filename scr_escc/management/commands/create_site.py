@@ -5,7 +5,7 @@ from scr_escc import services
 
 
 class Command(BaseCommand):
-    help = "Create a site: create_site CODE \"Name\" (code like SH01)."
+    help = 'Create a site: create_site CODE "Name" (code like SH01).'
 
     def add_arguments(self, parser):
         parser.add_argument("code")

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             try:
                 site_objects.append(Site.objects.get(code=code))
             except Site.DoesNotExist:
-                raise CommandError(f"No site {code}. Create it first: manage.py create_site {code} \"Name\"")
+                raise CommandError(f'No site {code}. Create it first: manage.py create_site {code} "Name"')
         password = os.environ.get("SCR_USER_PASSWORD")
         if not password:
             password = getpass.getpass(f"Password for {username}: ")
@@ -36,8 +36,13 @@ class Command(BaseCommand):
                 raise CommandError("The passwords differ.")
         try:
             user = services.create_user(
-                username=username, role=role, password=password, sites=site_objects, email=email,
-                first_name=first_name, last_name=last_name,
+                username=username,
+                role=role,
+                password=password,
+                sites=site_objects,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
             )
         except ValidationError as error:
             messages = error.message_dict if hasattr(error, "error_dict") else {"password": error.messages}

@@ -18,7 +18,7 @@ DEMO_USERS = [
     ("monitor", Role.MONITOR, []),
     ("admin", Role.ADMIN, []),
 ]
-DEFAULT_PASSWORD = "Demo-Escc-2026"
+DEFAULT_PASSWORD = "Demo-Escc-2026"  # noqa: S105 — published in the README, demo data only
 
 
 class Command(BaseCommand):
@@ -56,8 +56,15 @@ class Command(BaseCommand):
         coordinator2 = User.objects.get(username="coordinator2")
         sh01, sh02 = Site.objects.get(code="SH01"), Site.objects.get(code="SH02")
         eligible = {
-            "sex": "male", "ecog": 1, "pgsga_score": 4, "histology": "squamous",
-            "inc1": True, "inc2": True, "inc3": True, "inc4": True, "inc5": True,
+            "sex": "male",
+            "ecog": 1,
+            "pgsga_score": 4,
+            "histology": "squamous",
+            "inc1": True,
+            "inc2": True,
+            "inc3": True,
+            "inc4": True,
+            "inc5": True,
             **{f"exc{i}": False for i in range(1, 13)},
         }
         people = [
@@ -87,14 +94,43 @@ class Command(BaseCommand):
         from safety.services import ctcae_term_by_name, record_adverse_event
 
         participant = Participant.objects.get(subject_id="SH01-001")
-        common = {"other_specify": "", "end_date": None, "ongoing": True, "action_taken": "none",
-                  "death_date": None, "attribution_ldrt": "unlikely", "attribution_cfrt": "unlikely"}
-        record_adverse_event(participant=participant, user=coordinator, data={
-            **common, "ctcae_term": ctcae_term_by_name("Nausea"), "grade": 2, "onset_date": today - timedelta(days=12),
-            "serious": False, "seriousness_criteria": [], "attribution_pd1": "unlikely",
-            "attribution_chemo": "probable", "outcome": "recovering"})
-        record_adverse_event(participant=participant, user=coordinator, data={
-            **common, "ctcae_term": ctcae_term_by_name("Pneumonitis"), "grade": 3,
-            "onset_date": today - timedelta(days=5), "serious": True, "seriousness_criteria": ["hospitalization"],
-            "attribution_pd1": "possible", "attribution_chemo": "unlikely", "action_taken": "interrupted",
-            "outcome": "not_recovered"})
+        common = {
+            "other_specify": "",
+            "end_date": None,
+            "ongoing": True,
+            "action_taken": "none",
+            "death_date": None,
+            "attribution_ldrt": "unlikely",
+            "attribution_cfrt": "unlikely",
+        }
+        record_adverse_event(
+            participant=participant,
+            user=coordinator,
+            data={
+                **common,
+                "ctcae_term": ctcae_term_by_name("Nausea"),
+                "grade": 2,
+                "onset_date": today - timedelta(days=12),
+                "serious": False,
+                "seriousness_criteria": [],
+                "attribution_pd1": "unlikely",
+                "attribution_chemo": "probable",
+                "outcome": "recovering",
+            },
+        )
+        record_adverse_event(
+            participant=participant,
+            user=coordinator,
+            data={
+                **common,
+                "ctcae_term": ctcae_term_by_name("Pneumonitis"),
+                "grade": 3,
+                "onset_date": today - timedelta(days=5),
+                "serious": True,
+                "seriousness_criteria": ["hospitalization"],
+                "attribution_pd1": "possible",
+                "attribution_chemo": "unlikely",
+                "action_taken": "interrupted",
+                "outcome": "not_recovered",
+            },
+        )
