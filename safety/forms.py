@@ -97,8 +97,14 @@ class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
         today = timezone.localdate().isoformat()
         for name in ("onset_date", "end_date", "death_date"):
             self.fields[name].widget.attrs["max"] = today
-        for name in ("attribution_pd1", "attribution_chemo", "attribution_ldrt", "attribution_cfrt"):
+        for name, label in (
+            ("attribution_pd1", _("PD-1 inhibitor")),
+            ("attribution_chemo", _("Chemotherapy")),
+            ("attribution_ldrt", _("LDRT")),
+            ("attribution_cfrt", _("CFRT")),
+        ):
             self.fields[name].choices = [("", "—")] + list(Attribution.choices)
+            self.fields[name].label = label  # the fieldset names what is attributed
         if self.instance.pk:
             self.initial["serious"] = str(self.instance.serious)
         self.fields["death_date"].help_text = _("Grade 5 only: the date of death.")
@@ -118,7 +124,12 @@ class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
                 InlineCheckboxes("seriousness_criteria"),
             ),
             Fieldset(
-                _("Attribution — possible, probable or definite to any intervention makes the AE treatment-related"),
+                _("Attribution to each intervention"),
+                HTML(
+                    '<p class="small text-muted mb-2">'
+                    + str(_("Possible, probable or definite to any intervention makes the AE treatment-related."))
+                    + "</p>"
+                ),
                 Row(
                     Column("attribution_pd1"),
                     Column("attribution_chemo"),
@@ -126,7 +137,14 @@ class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
                     Column("attribution_cfrt"),
                 ),
             ),
-            Fieldset(_("Action and outcome"), Row(Column("action_taken"), Column("outcome"), Column("death_date"))),
+            Fieldset(
+                _("Action and outcome"),
+                Row(
+                    Column("action_taken", css_class="col-md-5"),
+                    Column("outcome", css_class="col-md-4"),
+                    Column("death_date", css_class="col-md-3"),
+                ),
+            ),
         )
         if self.is_edit:
             self.helper.layout.append("reason_for_change")

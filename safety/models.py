@@ -63,6 +63,9 @@ class Intervention(models.TextChoices):
     CFRT = "cfrt", _("Conventionally fractionated radiotherapy (CFRT)")
 
 
+INTERVENTION_SHORT = {"pd1": "PD-1", "chemo": "chemo", "ldrt": "LDRT", "cfrt": "CFRT"}
+
+
 class Seriousness(models.TextChoices):
     DEATH = "death", _("Results in death")
     LIFE_THREATENING = "life_threatening", _("Life-threatening")
@@ -154,6 +157,15 @@ class AdverseEvent(AuditedModel, VoidableModel):
 
     def __str__(self) -> str:
         return f"{self.term} (grade {self.grade})"
+
+    @property
+    def related_attributions(self) -> list[tuple[str, str]]:
+        """(intervention, attribution) pairs that make the AE treatment-related, e.g. ("chemo", "probable")."""
+        return [
+            (INTERVENTION_SHORT[name], value)
+            for name, value in self.attributions.items()
+            if value in RELATED_ATTRIBUTIONS
+        ]
 
     @property
     def attributions(self) -> dict[str, str]:

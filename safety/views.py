@@ -18,7 +18,7 @@ from safety.forms import AdverseEventForm, VoidForm
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.audit import StaleEdit, history_entries
 from scr_escc.models import Site
-from scr_escc.selectors import sites_visible_to
+from scr_escc.selectors import get_study, sites_visible_to
 from scr_escc.views import apply_validation_error
 
 CLINICAL = "scr_escc.enter_clinical_data"
@@ -138,7 +138,13 @@ def _saved_message(request, ae):
         "related": _(", treatment-related") if ae.treatment_related else "",
     }
     if ae.serious:
-        text += " " + _("SAE: the PI and safety contacts are alerted.")
+        text += " " + _("SAE: an alert to the PI and safety contacts is on its way.")
+    study = get_study()
+    if study.phase == study.Phase.HALTED and ae.grade == 5 and ae.treatment_related:
+        text += " " + _("The stopping rule is reached (%(n)s of %(t)s): the study is halted.") % {
+            "n": study.treatment_related_grade5,
+            "t": study.stopping_threshold,
+        }
     messages.success(request, text)
 
 

@@ -44,17 +44,21 @@ def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict
     per_cohort: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for day, cohort, n in timeline:
         per_cohort[cohort].append((day, n))
+    # From zero the day before the first enrollment to the day after the last, so even a
+    # single day of enrollment draws a visible step.
+    first, last = timeline[0][0] - timedelta(days=1), timeline[-1][0] + timedelta(days=1)
     figure, axes = plt.subplots(figsize=(6.2, 2.6))
     for cohort, points in sorted(per_cohort.items()):
-        days, total, values = [], 0, []
+        days, total, values = [first], 0, [0]
         for day, n in points:
             total += n
             days.append(day)
             values.append(total)
+        days.append(last)
+        values.append(total)
         axes.step(days, values, where="post", label=labels.get(cohort, cohort), color=COLORS.get(cohort), linewidth=2)
-    first, last = timeline[0][0], timeline[-1][0]
-    if first == last:  # one day of data: give the axis a range to draw
-        axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
+    axes.set_xlim(first, last)
+    axes.set_ylim(bottom=0)
     span = (last - first).days
     axes.set_ylabel("participants")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -73,7 +77,7 @@ def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, st
     if not rows:
         return _empty(title, "No one enrolled yet.")
     sites = sorted({site for site, _, _ in rows})
-    figure, axes = plt.subplots(figsize=(4.2, 2.6))
+    figure, axes = plt.subplots(figsize=(3.4, 2.6))
     bottom = [0] * len(sites)
     for cohort in ("run_in", "randomized"):
         values = [sum(n for s, c, n in rows if s == site and c == cohort) for site in sites]
@@ -89,7 +93,7 @@ def aes_by_grade(counts: dict[int, int]) -> str:
     title = "Adverse events by CTCAE grade"
     if not any(counts.values()):
         return _empty(title, "No adverse events recorded.")
-    figure, axes = plt.subplots(figsize=(4.2, 2.6))
+    figure, axes = plt.subplots(figsize=(3.4, 2.6))
     grades = sorted(counts)
     bars = axes.bar([f"G{g}" for g in grades], [counts[g] for g in grades], color=COLORS["grade"][: len(grades)])
     axes.bar_label(bars, padding=2)

@@ -209,8 +209,10 @@ def consort_svg(summary: DashboardSummary, *, links: dict[str, str] | None = Non
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="{escape(_("CONSORT flow diagram"))}" font-family="DejaVu Sans, Arial, sans-serif" '
-        f'data-testid="consort">'
-        "<style>a text { text-decoration: none; } a:hover rect { stroke: #0d6efd; stroke-width: 2; }</style>"
+        f'class="consort" data-testid="consort">'
+        # Scoped to this diagram: inline SVG styles apply to the whole page.
+        "<style>svg.consort a { text-decoration: none; } "
+        "svg.consort a:hover rect { stroke: #0d6efd; stroke-width: 2; }</style>"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#495057"/></marker></defs>'
         + "".join(parts)
