@@ -34,25 +34,52 @@ def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
     formula, one Chinese); then randomization with two allocations; a withdrawal."""
     today = timezone.localdate()
     failed = make_screening(site=sh01, user=coordinator, inc3=False, ecog=2, exc9=True)
-    run_in = [make_participant(site=sh01, user=coordinator, initials="ZWL"),
-              make_participant(site=sh02, user=coordinator_sh02, initials="LIH")]
-    make_ae(participant=run_in[0], user=coordinator, term="Pneumonitis", grade=3, related="probable",
-            serious=True, seriousness_criteria=["hospitalization"])
-    formula = make_ae(participant=run_in[0], user=coordinator, term="Cardiac disorders - Other, specify",
-                      other_specify=HYPERLINK, grade=2)
-    chinese = make_ae(participant=run_in[1], user=coordinator_sh02, term="Gastrointestinal disorders - Other, specify",
-                      other_specify=CHINESE, grade=1)
+    run_in = [
+        make_participant(site=sh01, user=coordinator, initials="ZWL"),
+        make_participant(site=sh02, user=coordinator_sh02, initials="LIH"),
+    ]
+    make_ae(
+        participant=run_in[0],
+        user=coordinator,
+        term="Pneumonitis",
+        grade=3,
+        related="probable",
+        serious=True,
+        seriousness_criteria=["hospitalization"],
+    )
+    formula = make_ae(
+        participant=run_in[0],
+        user=coordinator,
+        term="Cardiac disorders - Other, specify",
+        other_specify=HYPERLINK,
+        grade=2,
+    )
+    chinese = make_ae(
+        participant=run_in[1],
+        user=coordinator_sh02,
+        term="Gastrointestinal disorders - Other, specify",
+        other_specify=CHINESE,
+        grade=1,
+    )
     void_adverse_event(ae=chinese, user=coordinator_sh02, reason="Entered for the wrong patient")
-    update_screening(screening=run_in[0].screening, data={"notes": "checked"}, user=coordinator,
-                     reason="Source verified")
-    withdraw_participant(participant=run_in[1], user=coordinator_sh02, withdrawal_date=today,
-                         reason="-patient moved away")
+    update_screening(
+        screening=run_in[0].screening, data={"notes": "checked"}, user=coordinator, reason="Source verified"
+    )
+    withdraw_participant(
+        participant=run_in[1], user=coordinator_sh02, withdrawal_date=today, reason="-patient moved away"
+    )
     Study.objects.filter(pk=1).update(phase=Study.Phase.RANDOMIZATION)
     generate_allocation_list(seed="export-seed", per_stratum=8, user=admin_user)
     randomized = [make_participant(site=sh01, user=coordinator, ecog=e) for e in (0, 1)]
     allocations = [randomize(participant=p, user=coordinator) for p in randomized]
-    return {"failed": failed, "run_in": run_in, "formula": formula, "chinese": chinese, "randomized": randomized,
-            "allocations": allocations}
+    return {
+        "failed": failed,
+        "run_in": run_in,
+        "formula": formula,
+        "chinese": chinese,
+        "randomized": randomized,
+        "allocations": allocations,
+    }
 
 
 @pytest.mark.parametrize("role", ["coordinator", "investigator", "pi", "monitor"])
@@ -95,18 +122,31 @@ def test_formula_is_neutralised_and_chinese_is_intact_with_a_bom(api, admin_user
 @pytest.mark.parametrize("text", ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_every_formula_prefix_is_neutralised_in_sql_and_python(text, db):
     assert csvexport.neutralize(text) == "'" + text
-    cell = Study.objects.annotate(t=Value(text, output_field=CharField())).annotate(
-        safe=csvexport.safe_text("t")).values_list("safe", flat=True).get()
+    cell = (
+        Study.objects.annotate(t=Value(text, output_field=CharField()))
+        .annotate(safe=csvexport.safe_text("t"))
+        .values_list("safe", flat=True)
+        .get()
+    )
     assert cell == "'" + text
 
 
 def test_negative_numbers_stay_numbers_and_plain_text_is_untouched(db):
     dataset = csvexport.Dataset(
-        name="n", title="n", description="", queryset=lambda: Study.objects.annotate(
-            n=Value(-3, output_field=IntegerField()), t=Value("-3", output_field=CharField()),
-            plain=Value("3 mg", output_field=CharField())),
-        columns=(csvexport.Column("N", "", csvexport.INTEGER, "n"), csvexport.Column("T", "", csvexport.TEXT,
-                 csvexport.safe_text("t")), csvexport.Column("P", "", csvexport.TEXT, csvexport.safe_text("plain"))))
+        name="n",
+        title="n",
+        description="",
+        queryset=lambda: Study.objects.annotate(
+            n=Value(-3, output_field=IntegerField()),
+            t=Value("-3", output_field=CharField()),
+            plain=Value("3 mg", output_field=CharField()),
+        ),
+        columns=(
+            csvexport.Column("N", "", csvexport.INTEGER, "n"),
+            csvexport.Column("T", "", csvexport.TEXT, csvexport.safe_text("t")),
+            csvexport.Column("P", "", csvexport.TEXT, csvexport.safe_text("plain")),
+        ),
+    )
     rows = list(dataset.iter_rows(list(dataset.columns)))
     assert rows == [("-3", "'-3", "3 mg")]
 
@@ -146,7 +186,8 @@ def test_screening_values_match_the_database(login, admin_user, trial):
 def test_participants_values_match_the_database(login, admin_user, trial):
     _body, rows = read(login(admin_user).get("/exports/participants.csv"))
     assert [r["SUBJID"] for r in rows] == list(
-        Participant.objects.order_by("site__code", "sequence").values_list("subject_id", flat=True))
+        Participant.objects.order_by("site__code", "sequence").values_list("subject_id", flat=True)
+    )
     by_id = {row["SUBJID"]: row for row in rows}
     withdrawn = by_id[trial["run_in"][1].subject_id]
     assert withdrawn["STATUS"] == "withdrawn" and withdrawn["WDREAS"] == "'-patient moved away"
@@ -206,8 +247,10 @@ def test_audit_export_has_changes_reasons_voids_phase_changes_and_exports(login,
     voids = [r for r in rows if r["ACTION"] == "voided"]
     assert [v["RECID"] for v in voids] == [str(trial["chinese"].pk)]
     assert any(r["ACTION"] == "exported" and r["RECLABEL"] == "screening" and "rows" in r["REASON"] for r in rows)
-    assert any(r["ACTION"] == "phase_changed" and r["USERNAME"] == "pi" and "phase: run_in → randomization"
-               in r["CHANGES"] for r in rows)
+    assert any(
+        r["ACTION"] == "phase_changed" and r["USERNAME"] == "pi" and "phase: run_in → randomization" in r["CHANGES"]
+        for r in rows
+    )
 
 
 def test_deidentified_export_drops_initials_and_birth_date(login, admin_user, trial):
@@ -226,9 +269,18 @@ def test_every_export_is_recorded_with_who_what_options_and_rows(login, api, adm
     read(api(admin_user).get("/api/v1/exports/participants.csv"))
     page, via_api = ExportRecord.objects.order_by("pk")
     assert (page.user, page.dataset, page.options, page.row_count, page.channel) == (
-        admin_user, "adverse_events", {"deidentified": True}, 3, "page")
+        admin_user,
+        "adverse_events",
+        {"deidentified": True},
+        3,
+        "page",
+    )
     assert (via_api.dataset, via_api.options, via_api.row_count, via_api.channel) == (
-        "participants", {"deidentified": False}, Participant.objects.count(), "api")
+        "participants",
+        {"deidentified": False},
+        Participant.objects.count(),
+        "api",
+    )
     assert page.completed_at >= page.started_at
 
 
