@@ -11,11 +11,11 @@ from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA, describe
 from enrollment.forms import ScreeningForm, WithdrawForm
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
-from scr_escc.audit import StaleEdit, history_entries
+from scr_escc.audit import history_entries
 from scr_escc.exceptions import DomainError
 from scr_escc.scoping import require_site_access
 from scr_escc.selectors import sites_visible_to
-from scr_escc.views import apply_validation_error
+from scr_escc.views import apply_change, apply_validation_error
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -92,21 +92,19 @@ def screening_edit(request, pk):
         raise PermissionDenied
     form = ScreeningForm(request.POST or None, instance=screening)
     if request.method == "POST" and form.is_valid():
-        try:
-            screening = services.update_screening(
+        saved = apply_change(
+            form,
+            lambda: services.update_screening(
                 screening=screening,
                 data=form.cleaned_data,
                 user=request.user,
                 reason=form.cleaned_data["reason_for_change"],
                 expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except StaleEdit as error:
-            form.add_error(None, error.message)
-        else:
-            _verdict_message(request, screening)
-            return redirect("screening-detail", pk=screening.pk)
+            ),
+        )
+        if saved is not None:
+            _verdict_message(request, saved)
+            return redirect("screening-detail", pk=saved.pk)
     return render(request, "enrollment/screening_form.html", {"form": form, "screening": screening})
 
 
@@ -193,19 +191,17 @@ def participant_withdraw(request, subject_id):
     participant = selectors.participant_get_for_user(request.user, subject_id)
     form = WithdrawForm(request.POST or None, initial={"version": participant.version})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.withdraw_participant(
+        withdrawn = apply_change(
+            form,
+            lambda: services.withdraw_participant(
                 participant=participant,
                 withdrawal_date=form.cleaned_data["withdrawal_date"],
                 reason=form.cleaned_data["withdrawal_reason"],
                 user=request.user,
                 expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except StaleEdit as error:
-            form.add_error(None, error.message)
-        else:
+            ),
+        )
+        if withdrawn is not None:
             messages.success(request, _("%(subject)s withdrawn.") % {"subject": participant.subject_id})
             return redirect("participant-detail", subject_id=participant.subject_id)
     return render(request, "enrollment/participant_withdraw.html", {"form": form, "participant": participant})

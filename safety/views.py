@@ -16,10 +16,10 @@ from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
 from safety.forms import AdverseEventForm, VoidForm
 from safety.models import AdverseEvent, CtcaeTerm
-from scr_escc.audit import StaleEdit, history_entries
+from scr_escc.audit import history_entries
 from scr_escc.models import Site
 from scr_escc.selectors import get_study, sites_visible_to
-from scr_escc.views import apply_validation_error
+from scr_escc.views import apply_change, apply_validation_error
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -169,21 +169,19 @@ def ae_edit(request, pk):
         raise PermissionDenied
     form = AdverseEventForm(request.POST or None, instance=ae, participant=ae.participant)
     if request.method == "POST" and form.is_valid():
-        try:
-            ae = services.update_adverse_event(
+        saved = apply_change(
+            form,
+            lambda: services.update_adverse_event(
                 ae=ae,
                 data=form.cleaned_data,
                 user=request.user,
                 reason=form.cleaned_data["reason_for_change"],
                 expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except StaleEdit as error:
-            form.add_error(None, error.message)
-        else:
-            _saved_message(request, ae)
-            return redirect("ae-detail", pk=ae.pk)
+            ),
+        )
+        if saved is not None:
+            _saved_message(request, saved)
+            return redirect("ae-detail", pk=saved.pk)
     return render(request, "safety/ae_form.html", {"form": form, "participant": ae.participant, "ae": ae})
 
 
@@ -192,18 +190,16 @@ def ae_void(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
     form = VoidForm(request.POST or None, initial={"version": ae.version})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.void_adverse_event(
+        voided = apply_change(
+            form,
+            lambda: services.void_adverse_event(
                 ae=ae,
                 user=request.user,
                 reason=form.cleaned_data["reason"],
                 expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except StaleEdit as error:
-            form.add_error(None, error.message)
-        else:
+            ),
+        )
+        if voided is not None:
             messages.success(request, _("AE voided. It stays in the audit trail."))
             return redirect("ae-detail", pk=ae.pk)
     return render(request, "safety/ae_void.html", {"form": form, "ae": ae})

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +21,8 @@ from scr_escc.forms import ConfirmTerminationForm, OpenRandomizationForm, Resume
 from scr_escc.models import Alert, ExportRecord, PhaseTransition
 from scr_escc.selectors import get_study, sites_visible_to, study_status
 
+T = TypeVar("T")
+
 
 def apply_validation_error(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form's fields (or on top when no such field)."""
@@ -26,6 +31,20 @@ def apply_validation_error(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def apply_change(form, change: Callable[[], T]) -> T | None:
+    """Run a service call for a valid form: its field errors and a stale edit go on the form.
+
+    Returns what the service returned, or None when it refused (the form then shows why).
+    """
+    try:
+        return change()
+    except ValidationError as error:
+        apply_validation_error(form, error)
+    except StaleEdit as error:
+        form.add_error(None, error.message)
+    return None
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -50,18 +69,16 @@ class StudySettingsView(PermissionRequiredMixin, FormView):
         return kwargs
 
     def form_valid(self, form):
-        try:
-            services.update_study_settings(
+        saved = apply_change(
+            form,
+            lambda: services.update_study_settings(
                 user=self.request.user,
                 data={f: form.cleaned_data[f] for f in services.STUDY_SETTING_FIELDS},
                 reason=form.cleaned_data["reason_for_change"],
                 expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-            return self.form_invalid(form)
-        except StaleEdit as error:
-            form.add_error(None, error.message)
+            ),
+        )
+        if saved is None:
             return self.form_invalid(form)
         messages.success(self.request, _("Study settings saved."))
         return redirect("study-settings")
