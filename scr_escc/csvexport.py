@@ -160,18 +160,13 @@ class Dataset:
         return self.cells(columns).iterator(chunk_size=CHUNK_ROWS)
 
 
-class _Buffer:
-    """csv.writer writes into it; the generator takes what accumulated and clears it."""
-
-    def __init__(self):
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
+class _Buffer(io.StringIO):
+    """csv.writer writes into it (in C); the generator takes what accumulated and clears it."""
 
     def take(self) -> str:
-        text = "".join(self.parts)
-        self.parts.clear()
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
         return text
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Case, CharField, Value, When
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
@@ -235,12 +236,18 @@ def start_export(*, user, dataset: str, deidentified: bool, channel: str = "page
     def finish(row_count: int) -> None:
         ExportRecord.objects.filter(pk=record.pk).update(row_count=row_count, completed_at=timezone.now())
 
+    def in_one_snapshot(chunks: Iterator[bytes]) -> Iterator[bytes]:
+        # One transaction: every row from the same snapshot, and a server-side cursor that
+        # PostgreSQL streams instead of materialising (a cursor outside a transaction is WITH HOLD).
+        with transaction.atomic():
+            yield from chunks
+
     stamp = timezone.localtime(record.started_at).strftime("%Y%m%d-%H%M")
     suffix = "-deidentified" if deidentified else ""
     return Export(
         record=record,
         filename=f"scr-escc-01_{data.name}{suffix}_{stamp}.csv",
-        content=stream_csv([c.name for c in columns], rows, on_done=finish),
+        content=in_one_snapshot(stream_csv([c.name for c in columns], rows, on_done=finish)),
     )
 
 
