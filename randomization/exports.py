@@ -7,7 +7,18 @@ through an export (SPEC §6 concealment).
 from django.db.models import Case, CharField, Value, When
 
 from randomization.models import Allocation, Arm
-from scr_escc.csvexport import CODE, DATETIME, INTEGER, TEXT, Column, Dataset, iso_datetime, studyid, usubjid
+from scr_escc.csvexport import (
+    CODE,
+    DATETIME,
+    INTEGER,
+    TEXT,
+    Column,
+    Dataset,
+    iso_datetime,
+    safe_text,
+    studyid,
+    usubjid,
+)
 
 ARM_NAMES = {code: str(label) for code, label in Arm.choices}
 
@@ -46,7 +57,7 @@ ALLOCATIONS = Dataset(
         Column("RANDSEQ", "Sequence number of the entry used, within its stratum.", INTEGER, "sequence"),
         *arm_columns("arm"),
         Column("RANDDTC", "When the participant was randomized (UTC).", DATETIME, iso_datetime("randomized_at")),
-        Column("RANDBY", "User who randomized.", TEXT, "randomized_by__username"),
+        Column("RANDBY", "User who randomized.", TEXT, safe_text("randomized_by__username")),
     ),
 )
 

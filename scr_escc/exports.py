@@ -73,8 +73,9 @@ ALERTS = Dataset(
 
 # ---- The audit trail: built in Python, since a change is the difference between two versions --------
 
-# The fields whose values are direct identifiers: a de-identified audit export says they changed, not to what.
-IDENTIFIER_FIELDS = {"initials", "date_of_birth"}
+# Values a de-identified audit export hides (it says they changed, not to what): the direct
+# identifiers, and the screening notes, free text that may name the patient.
+IDENTIFIER_FIELDS = {"initials", "date_of_birth", "notes"}
 AUDITED = (("screening", Screening), ("participant", Participant), ("adverse_event", AdverseEvent), ("study", Study))
 ACTIONS = "created, changed, voided, deleted, phase_changed, exported"
 _ACTION = {"+": "created", "~": "changed", "-": "deleted"}
@@ -120,7 +121,7 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
             action = "voided" if reason.startswith("Voided:") else _ACTION.get(row.history_type, row.history_type)
             yield [
                 _utc(row.history_date),
-                row.history_user.get_username() if row.history_user else "system",
+                neutralize(row.history_user.get_username()) if row.history_user else "system",
                 action,
                 record_type,
                 str(row.id),
@@ -134,7 +135,7 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
         signed = f" Signed: {transition.signature.meaning}" if transition.signature_id else ""
         yield [
             _utc(transition.at),
-            transition.by.get_username() if transition.by else "system",
+            neutralize(transition.by.get_username()) if transition.by else "system",
             "phase_changed",
             "study",
             "1",
@@ -148,7 +149,7 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
         rows = "incomplete" if export.row_count is None else f"{export.row_count} rows"
         yield [
             _utc(export.started_at),
-            export.user.get_username(),
+            neutralize(export.user.get_username()),
             "exported",
             "export",
             str(export.pk),
@@ -190,7 +191,7 @@ AUDIT = Dataset(
         Column(
             "CHANGES",
             "Changed fields as “field: old → new”, separated by ';'. In the export without direct "
-            "identifiers, changes of initials or date of birth show as “(changed)”.",
+            "identifiers, changes of initials, date of birth or screening notes show as “(changed)”.",
             TEXT,
             "",
         ),

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db.models import CharField, IntegerField, Value
@@ -16,7 +16,7 @@ from safety.models import AdverseEvent
 from safety.services import void_adverse_event
 from scr_escc import csvexport
 from scr_escc.exports import DATASETS, ORDER, start_export
-from scr_escc.models import Alert, ExportRecord, PhaseTransition, Study
+from scr_escc.models import Alert, ExportRecord, PhaseTransition, Study, User
 from tests.factories import make_ae, make_participant, make_screening
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -180,7 +180,7 @@ def test_screening_values_match_the_database(login, admin_user, trial):
     assert enrolled["BRTHDTC"] == screening.date_of_birth.isoformat()
     assert enrolled["RFICDTC"] == screening.consent_date.isoformat()
     assert enrolled["AGE"] == "60" and enrolled["INITIALS"] == "ZWL" and enrolled["STUDYID"] == "SCR-ESCC-01"
-    assert enrolled["CRTDTC"].endswith("Z") and "T" in enrolled["CRTDTC"]
+    assert enrolled["CRTDTC"] == screening.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_participants_values_match_the_database(login, admin_user, trial):
@@ -253,6 +253,15 @@ def test_audit_export_has_changes_reasons_voids_phase_changes_and_exports(login,
     )
 
 
+def test_a_formula_like_username_is_neutralised_too(login, admin_user, trial):
+    User.objects.filter(pk=trial["allocations"][0].randomized_by_id).update(username="=cmd|calc")
+    client = login(admin_user)
+    _body, rows = read(client.get("/exports/allocations.csv"))
+    assert rows[0]["RANDBY"] == "'=cmd|calc"
+    _body, rows = read(client.get("/exports/audit.csv"))
+    assert "=cmd|calc" not in {r["USERNAME"] for r in rows} and "'=cmd|calc" in {r["USERNAME"] for r in rows}
+
+
 def test_deidentified_export_drops_initials_and_birth_date(login, admin_user, trial):
     client = login(admin_user)
     for dataset in ("screening", "participants"):
@@ -262,6 +271,7 @@ def test_deidentified_export_drops_initials_and_birth_date(login, admin_user, tr
     update_screening(screening=screening, data={"initials": "WLZ"}, user=screening.created_by, reason="Typo")
     body, _rows = read(client.get("/exports/audit.csv?deidentified=true"))
     assert b"initials: (changed)" in body and b"WLZ" not in body and b"ZWL" not in body
+    assert b"notes: (changed)" in body and b"checked" not in body  # free text that may name the patient
 
 
 def test_every_export_is_recorded_with_who_what_options_and_rows(login, api, admin_user, trial):
