@@ -4,7 +4,9 @@ import pytest
 from django.urls import reverse
 
 
-@pytest.mark.parametrize("path", ["/", "/screenings/", "/participants/", "/study/settings/", "/sites/", "/study/history/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/screenings/", "/participants/", "/study/settings/", "/sites/", "/study/history/"]
+)
 def test_anonymous_page_request_redirects_to_login(client, db, path):
     response = client.get(path)
     assert response.status_code == 302

@@ -5,8 +5,9 @@ from tests.factories import PASSWORD, make_participant
 
 def test_token_then_study_contract(client, coordinator, sh01):
     make_participant(site=sh01, user=coordinator)
-    token = client.post("/api/v1/auth/token/", {"username": coordinator.username, "password": PASSWORD},
-                        content_type="application/json").json()["token"]
+    token = client.post(
+        "/api/v1/auth/token/", {"username": coordinator.username, "password": PASSWORD}, content_type="application/json"
+    ).json()["token"]
     response = client.get("/api/v1/study/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert response.json() == {
@@ -21,8 +22,9 @@ def test_token_then_study_contract(client, coordinator, sh01):
 
 
 def test_wrong_password_gets_400_json_without_token(client, coordinator):
-    response = client.post("/api/v1/auth/token/", {"username": coordinator.username, "password": "bad"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": coordinator.username, "password": "bad"}, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "token" not in response.json()
 

@@ -76,8 +76,8 @@ def test_minimum_above_maximum_is_a_field_error(admin_user, study):
 
 def test_bad_safety_email_is_a_field_error(login, admin_user, study):
     response = login(admin_user).post(
-        reverse("study-settings"), _settings_post(study, safety_contact_emails="dsmb@x.org, not-an-email",
-                                                   reason_for_change="contacts")
+        reverse("study-settings"),
+        _settings_post(study, safety_contact_emails="dsmb@x.org, not-an-email", reason_for_change="contacts"),
     )
     assert "safety_contact_emails" in response.context["form"].errors
 

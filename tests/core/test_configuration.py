@@ -19,7 +19,10 @@ def _manage(*args, env_extra=None):
 
 def test_check_deploy_is_clean_with_production_settings():
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env_extra={
             "DJANGO_SETTINGS_MODULE": "scr_escc.settings.production",
             "SECRET_KEY": "a-real-secret-from-the-environment-" + "k" * 40,
@@ -38,7 +41,9 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_no_missing_migrations():
-    result = _manage("makemigrations", "--check", "--dry-run", env_extra={"DJANGO_SETTINGS_MODULE": "scr_escc.settings.test"})
+    result = _manage(
+        "makemigrations", "--check", "--dry-run", env_extra={"DJANGO_SETTINGS_MODULE": "scr_escc.settings.test"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -53,8 +58,11 @@ def test_docker_compose_services_and_commands():
     # Each command names something that exists in the project.
     assert (ROOT / "scr_escc" / "wsgi.py").exists() and (ROOT / "scr_escc" / "celery.py").exists()
     # The app image is built from our Dockerfile.
-    assert (ROOT / services["web"]["build"]["dockerfile"] if isinstance(services["web"]["build"], dict)
-            else ROOT / "Dockerfile").exists()
+    assert (
+        ROOT / services["web"]["build"]["dockerfile"]
+        if isinstance(services["web"]["build"], dict)
+        else ROOT / "Dockerfile"
+    ).exists()
     # Web, worker and beat share one configuration.
     env_files = {name: tuple(services[name].get("env_file", [])) for name in ("web", "worker", "beat")}
     assert len(set(env_files.values())) == 1 and env_files["web"]

@@ -43,9 +43,12 @@ def test_lockout_is_per_user_not_per_hospital_address(client, coordinator, inves
 
 def test_api_token_lockout_after_five_failures(client, coordinator):
     for _ in range(5):
-        client.post("/api/v1/auth/token/", {"username": coordinator.username, "password": "nope"}, REMOTE_ADDR="10.9.9.9")
-    response = client.post("/api/v1/auth/token/", {"username": coordinator.username, "password": PASSWORD},
-                           REMOTE_ADDR="10.9.9.9")
+        client.post(
+            "/api/v1/auth/token/", {"username": coordinator.username, "password": "nope"}, REMOTE_ADDR="10.9.9.9"
+        )
+    response = client.post(
+        "/api/v1/auth/token/", {"username": coordinator.username, "password": PASSWORD}, REMOTE_ADDR="10.9.9.9"
+    )
     assert response.status_code == 403
     assert "locked" in response.json()["detail"]
 

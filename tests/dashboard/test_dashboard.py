@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollment.models import Participant, Screening
-from randomization.models import Allocation
 from randomization.services import generate_allocation_list, randomize
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.dashboard import consort_svg, dashboard_summary, stopping_rule_level
@@ -29,8 +28,15 @@ def known_trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
     run_in = [make_participant(site=sh01, user=coordinator) for _ in range(3)]
     run_in.append(make_participant(site=sh02, user=coordinator_sh02))
     make_ae(participant=run_in[0], user=coordinator, grade=5, related="possible", term="Pneumonitis")
-    make_ae(participant=run_in[1], user=coordinator, grade=3, related="probable", term="Esophageal fistula",
-            serious=True, seriousness_criteria=["hospitalization"])
+    make_ae(
+        participant=run_in[1],
+        user=coordinator,
+        grade=3,
+        related="probable",
+        term="Esophageal fistula",
+        serious=True,
+        seriousness_criteria=["hospitalization"],
+    )
     make_ae(participant=run_in[1], user=coordinator, grade=1, term="Fatigue")
     make_ae(participant=run_in[2], user=coordinator, grade=3, related="definite", term="Esophageal fistula")
     make_ae(participant=run_in[3], user=coordinator_sh02, grade=2, term="Anemia")
@@ -71,8 +77,16 @@ def test_site_filter_narrows_every_figure_but_the_study_wide_rule(known_trial, s
 
 def test_consort_svg_shows_the_flow(known_trial, login, pi):
     svg = consort_svg(dashboard_summary())
-    for text in ("9 patients screened", "Not eligible: 3", "EXC6: 2", "Enrolled, safety run-in: 4",
-                 "Enrolled, randomized phase: 2", "Arm A: 1", "Arm B: 1", "withdrawn 0 · deceased 1"):
+    for text in (
+        "9 patients screened",
+        "Not eligible: 3",
+        "EXC6: 2",
+        "Enrolled, safety run-in: 4",
+        "Enrolled, randomized phase: 2",
+        "Arm A: 1",
+        "Arm B: 1",
+        "withdrawn 0 · deceased 1",
+    ):
         assert text in svg, text
     response = login(pi).get("/dashboard/consort.svg")
     assert response["Content-Type"] == "image/svg+xml"
@@ -106,8 +120,13 @@ def test_monitor_sees_no_action_on_the_dashboard(login, monitor, known_trial):
 def test_every_number_links_to_its_list(login, pi, known_trial):
     client = login(pi)
     body = client.get("/dashboard/").content.decode()
-    for href in ("/participants/?cohort=run_in", "/adverse-events/?serious=true", "/participants/?arm=A",
-                 "/screenings/?eligible=false", "/adverse-events/?grade=5&amp;treatment_related=true"):
+    for href in (
+        "/participants/?cohort=run_in",
+        "/adverse-events/?serious=true",
+        "/participants/?arm=A",
+        "/screenings/?eligible=false",
+        "/adverse-events/?grade=5&amp;treatment_related=true",
+    ):
         assert href in body, href
     saes = client.get("/adverse-events/?serious=true&voided=false")
     assert saes.status_code == 200 and "Esophageal fistula" in saes.content.decode()
@@ -118,24 +137,48 @@ def _bulk_trial(site, user, participants: int, aes_per_participant: int, start: 
     today = timezone.localdate()
     data = eligible_screening_data()
     screenings = Screening.objects.bulk_create(
-        Screening(site=site, sequence=start + i, screening_number=f"{site.code}-S{start + i:05d}", created_by=user,
-                  eligible=True, **data)
+        Screening(
+            site=site,
+            sequence=start + i,
+            screening_number=f"{site.code}-S{start + i:05d}",
+            created_by=user,
+            eligible=True,
+            **data,
+        )
         for i in range(participants)
     )
     people = Participant.objects.bulk_create(
-        Participant(subject_id=f"{site.code}-{start + i}", site=site, sequence=start + i, screening=s,
-                    enrollment_date=today - timedelta(days=i % 300), cohort="run_in" if i < 25 else "randomized",
-                    enrolled_by=user)
+        Participant(
+            subject_id=f"{site.code}-{start + i}",
+            site=site,
+            sequence=start + i,
+            screening=s,
+            enrollment_date=today - timedelta(days=i % 300),
+            cohort="run_in" if i < 25 else "randomized",
+            enrolled_by=user,
+        )
         for i, s in enumerate(screenings)
     )
     terms = list(CtcaeTerm.objects.filter(grade_4__gt="-")[:40])
     AdverseEvent.objects.bulk_create(
-        AdverseEvent(participant=p, ctcae_term=terms[(i + k) % len(terms)], term=terms[(i + k) % len(terms)].term,
-                     soc=terms[(i + k) % len(terms)].soc, grade=1 + (i + k) % 4, onset_date=today, ongoing=True,
-                     serious=k == 0, seriousness_criteria=["hospitalization"] if k == 0 else [],
-                     attribution_pd1="possible" if k % 3 == 0 else "unrelated", attribution_chemo="unrelated",
-                     attribution_ldrt="unrelated", attribution_cfrt="unrelated", outcome="recovering",
-                     treatment_related=k % 3 == 0, created_by=user)
+        AdverseEvent(
+            participant=p,
+            ctcae_term=terms[(i + k) % len(terms)],
+            term=terms[(i + k) % len(terms)].term,
+            soc=terms[(i + k) % len(terms)].soc,
+            grade=1 + (i + k) % 4,
+            onset_date=today,
+            ongoing=True,
+            serious=k == 0,
+            seriousness_criteria=["hospitalization"] if k == 0 else [],
+            attribution_pd1="possible" if k % 3 == 0 else "unrelated",
+            attribution_chemo="unrelated",
+            attribution_ldrt="unrelated",
+            attribution_cfrt="unrelated",
+            outcome="recovering",
+            treatment_related=k % 3 == 0,
+            created_by=user,
+        )
         for i, p in enumerate(people)
         for k in range(aes_per_participant)
     )

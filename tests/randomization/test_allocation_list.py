@@ -14,8 +14,12 @@ block_size_sets = st.lists(st.sampled_from([2, 4, 6, 8]), min_size=1, max_size=3
 
 
 @settings(max_examples=150, deadline=None)
-@given(seed=st.integers(min_value=0, max_value=10**9), per_stratum=st.integers(min_value=1, max_value=120),
-       sizes=block_size_sets, n_strata=st.integers(min_value=1, max_value=6))
+@given(
+    seed=st.integers(min_value=0, max_value=10**9),
+    per_stratum=st.integers(min_value=1, max_value=120),
+    sizes=block_size_sets,
+    n_strata=st.integers(min_value=1, max_value=6),
+)
 def test_every_block_is_balanced_and_sized_from_the_set(seed, per_stratum, sizes, n_strata):
     strata = [f"S{i}-ECOG{i % 2}" for i in range(n_strata)]
     entries = blocks.generate(seed=seed, strata=strata, per_stratum=per_stratum, block_sizes=sizes)
@@ -64,12 +68,15 @@ def test_simulation_of_10000_participants_never_exceeds_half_the_largest_block()
 def test_generate_command_is_reproducible(db, capsys):
     call_command("generate_allocation_list", "--seed", "42", "--per-stratum", "30", "--block-sizes", "2,4")
     first = AllocationList.objects.get(active=True)
-    arms = list(AllocationEntry.objects.filter(stratum__allocation_list=first).values_list("stratum__code", "sequence", "arm"))
+    arms = list(
+        AllocationEntry.objects.filter(stratum__allocation_list=first).values_list("stratum__code", "sequence", "arm")
+    )
     call_command("generate_allocation_list", "--seed", "42", "--per-stratum", "30", "--block-sizes", "2,4")
     second = AllocationList.objects.get(active=True)
     assert second.pk != first.pk and second.fingerprint == first.fingerprint
-    assert arms == list(AllocationEntry.objects.filter(stratum__allocation_list=second)
-                        .values_list("stratum__code", "sequence", "arm"))
+    assert arms == list(
+        AllocationEntry.objects.filter(stratum__allocation_list=second).values_list("stratum__code", "sequence", "arm")
+    )
     assert first.fingerprint in capsys.readouterr().out
     assert sorted(second.strata.values_list("code", flat=True)) == ["ECOG0", "ECOG1"]
     assert set(second.block_sizes) == {2, 4}
@@ -80,12 +87,21 @@ def test_stratification_by_site_adds_site_strata(db, admin_user, sh01, sh02, stu
 
     update_study_settings(user=admin_user, data={"stratify_by_site": True}, reason="SAP v2")
     made = generate_allocation_list(seed="s", per_stratum=4, user=admin_user)
-    assert sorted(made.strata.values_list("code", flat=True)) == ["SH01-ECOG0", "SH01-ECOG1", "SH02-ECOG0", "SH02-ECOG1"]
+    assert sorted(made.strata.values_list("code", flat=True)) == [
+        "SH01-ECOG0",
+        "SH01-ECOG1",
+        "SH02-ECOG0",
+        "SH02-ECOG1",
+    ]
     with pytest.raises(ValidationError):
         update_study_settings(user=admin_user, data={"stratify_by_site": False}, reason="back")
 
 
-GOOD = "stratum,sequence,block,block_size,arm\nECOG0,1,1,2,A\nECOG0,2,1,2,B\nECOG1,1,1,4,B\nECOG1,2,1,4,A\nECOG1,3,1,4,A\nECOG1,4,1,4,B\n"
+GOOD = (
+    "stratum,sequence,block,block_size,arm\n"
+    "ECOG0,1,1,2,A\nECOG0,2,1,2,B\n"
+    "ECOG1,1,1,4,B\nECOG1,2,1,4,A\nECOG1,3,1,4,A\nECOG1,4,1,4,B\n"
+)
 
 
 def test_import_good_file(db, admin_user):

@@ -6,9 +6,18 @@ from django.urls import reverse
 from randomization.models import AllocationEntry
 from randomization.services import randomize
 
-
-PAGES = ["/", "/randomization/", "/participants/", "/screenings/", "/adverse-events/", "/alerts/",
-         "/study/decisions/", "/api/v1/participants/", "/api/v1/alerts/", "/api/v1/schema/"]
+PAGES = [
+    "/",
+    "/randomization/",
+    "/participants/",
+    "/screenings/",
+    "/adverse-events/",
+    "/alerts/",
+    "/study/decisions/",
+    "/api/v1/participants/",
+    "/api/v1/alerts/",
+    "/api/v1/schema/",
+]
 
 
 @pytest.mark.parametrize("role", ["coordinator", "investigator", "pi", "monitor"])
@@ -43,3 +52,27 @@ def test_selectors_refuse_non_admins(allocation_list, pi):
         list_entries_for_admin(pi)
     with pytest.raises(PermissionError):
         list_usage_for_admin(pi)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "investigator", "pi", "monitor"])
+def test_exports_of_allocations_are_admin_only(
+    role, request, allocation_list, randomized_cohort, coordinator, login, api
+):
+    user = request.getfixturevalue(role)
+    randomize(participant=randomized_cohort(ecog=0), user=coordinator)
+    assert login(user).get("/exports/allocations.csv").status_code == 403
+    assert api(user).get("/api/v1/exports/allocations.csv").status_code == 403
+
+
+def test_the_admins_allocations_export_holds_only_allocations_made(
+    allocation_list, randomized_cohort, coordinator, admin_user, api
+):
+    from scr_escc.csvexport import read_back
+
+    allocation = randomize(participant=randomized_cohort(ecog=1), user=coordinator)
+    response = api(admin_user).get("/api/v1/exports/allocations.csv")
+    rows = read_back(b"".join(response.streaming_content))
+    assert [(r["STRATUM"], r["RANDSEQ"], r["ARMCD"]) for r in rows] == [
+        (allocation.stratum, str(allocation.sequence), allocation.arm)
+    ]
+    assert AllocationEntry.objects.count() > 1

@@ -61,8 +61,9 @@ def test_withdrawn_participant_cannot_be_randomized(allocation_list, randomized_
     from enrollment.services import withdraw_participant
 
     participant = randomized_cohort()
-    withdraw_participant(participant=participant, withdrawal_date=timezone.localdate(), reason="consent withdrawn",
-                         user=coordinator)
+    withdraw_participant(
+        participant=participant, withdrawal_date=timezone.localdate(), reason="consent withdrawn", user=coordinator
+    )
     with pytest.raises(RandomizationRefused):
         randomize(participant=participant, user=coordinator)
 

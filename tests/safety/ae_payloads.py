@@ -29,8 +29,14 @@ def api_ae_payload(**changes) -> dict:
 
 def api_grade5_payload(**changes) -> dict:
     today = timezone.localdate()
-    payload = api_ae_payload(grade=5, outcome="fatal", death_date=today.isoformat(), serious=True,
-                             seriousness_criteria=["death"], ongoing=False)
+    payload = api_ae_payload(
+        grade=5,
+        outcome="fatal",
+        death_date=today.isoformat(),
+        serious=True,
+        seriousness_criteria=["death"],
+        ongoing=False,
+    )
     payload.update(changes)
     return payload
 

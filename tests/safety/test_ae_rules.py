@@ -73,10 +73,14 @@ SERVICE_CASES = {
     "attribution_outside_scale": (lambda: {"attribution_pd1": "maybe"}, "attribution_pd1"),
     "grade5_not_serious": (lambda: {"grade": 5, "serious": False, "seriousness_criteria": []}, "seriousness_criteria"),
     "grade5_without_death_criterion": (
-        lambda: {"grade": 5, "seriousness_criteria": ["hospitalization"]}, "seriousness_criteria"),
+        lambda: {"grade": 5, "seriousness_criteria": ["hospitalization"]},
+        "seriousness_criteria",
+    ),
     "grade_not_defined_for_term": (lambda: {"term": "Alopecia", "grade": 4}, "grade"),
     "other_specify_without_text": (
-        lambda: {"term": "Cardiac disorders - Other, specify", "other_specify": "  "}, "other_specify"),
+        lambda: {"term": "Cardiac disorders - Other, specify", "other_specify": "  "},
+        "other_specify",
+    ),
     "not_applicable_for_pd1": (lambda: {"attribution_pd1": "not_applicable"}, "attribution_pd1"),
     "not_applicable_for_chemo": (lambda: {"attribution_chemo": "not_applicable"}, "attribution_chemo"),
     "not_applicable_for_ldrt_in_run_in": (lambda: {"attribution_ldrt": "not_applicable"}, "attribution_ldrt"),
@@ -103,8 +107,12 @@ def test_valid_ae_for_the_same_participant_is_saved(participant, coordinator):
 
 
 def test_other_specify_term_records_the_specified_text(participant, coordinator):
-    ae = make_ae(participant=participant, user=coordinator, term="Cardiac disorders - Other, specify",
-                 other_specify="Coronary vasospasm")
+    ae = make_ae(
+        participant=participant,
+        user=coordinator,
+        term="Cardiac disorders - Other, specify",
+        other_specify="Coronary vasospasm",
+    )
     assert (ae.term, ae.soc) == ("Coronary vasospasm", "Cardiac disorders")
 
 
@@ -123,8 +131,9 @@ def test_onset_after_a_recorded_death_is_refused(participant, coordinator):
     make_ae(participant=participant, user=coordinator, grade=5, onset_date=days(-2), death_date=days(-2))
     before = snapshot(participant)
     with pytest.raises(ValidationError) as refused:
-        record_adverse_event(participant=participant, data=ae_data(term="Sepsis", grade=3, onset_date=days(-1)),
-                             user=coordinator)
+        record_adverse_event(
+            participant=participant, data=ae_data(term="Sepsis", grade=3, onset_date=days(-1)), user=coordinator
+        )
     assert "onset_date" in refused.value.message_dict
     assert snapshot(participant) == before
 
@@ -150,23 +159,33 @@ API_CASES = {
     "grade_6": (lambda: {"grade": 6}, "grade"),
     "grade_0": (lambda: {"grade": 0}, "grade"),
     "grade_not_a_number": (lambda: {"grade": "six"}, "grade"),
-    "attribution_maybe": (lambda: {"attribution": {"pd1": "maybe", "chemo": "unrelated", "ldrt": "unrelated",
-                                                   "cfrt": "unrelated"}}, "attribution"),
+    "attribution_maybe": (
+        lambda: {"attribution": {"pd1": "maybe", "chemo": "unrelated", "ldrt": "unrelated", "cfrt": "unrelated"}},
+        "attribution",
+    ),
     "attribution_not_an_object": (lambda: {"attribution": "maybe"}, "attribution"),
     "attribution_missing_intervention": (lambda: {"attribution": {"pd1": "unrelated"}}, "attribution"),
-    "not_applicable_for_pd1": (lambda: {"attribution": {"pd1": "not_applicable", "chemo": "unrelated",
-                                                        "ldrt": "unrelated", "cfrt": "unrelated"}}, "attribution"),
-    "not_applicable_for_ldrt_in_run_in": (lambda: {"attribution": {"pd1": "unrelated", "chemo": "unrelated",
-                                                                   "ldrt": "not_applicable", "cfrt": "unrelated"}},
-                                          "attribution"),
+    "not_applicable_for_pd1": (
+        lambda: {
+            "attribution": {"pd1": "not_applicable", "chemo": "unrelated", "ldrt": "unrelated", "cfrt": "unrelated"}
+        },
+        "attribution",
+    ),
+    "not_applicable_for_ldrt_in_run_in": (
+        lambda: {
+            "attribution": {"pd1": "unrelated", "chemo": "unrelated", "ldrt": "not_applicable", "cfrt": "unrelated"}
+        },
+        "attribution",
+    ),
     "grade5_without_death_date": (lambda: api_grade5_payload(death_date=None), "death_date"),
     "grade5_outcome_not_fatal": (lambda: api_grade5_payload(outcome="recovering"), "outcome"),
     "fatal_with_grade_3": (lambda: {"grade": 3, "outcome": "fatal"}, "outcome"),
     "death_date_on_grade_3": (lambda: {"grade": 3, "death_date": days(0).isoformat()}, "death_date"),
-    "grade5_not_serious": (lambda: api_grade5_payload(serious=False, seriousness_criteria=[]),
-                           "seriousness_criteria"),
-    "onset_after_death": (lambda: api_grade5_payload(onset_date=days(-1).isoformat(),
-                                                     death_date=days(-2).isoformat()), "onset_date"),
+    "grade5_not_serious": (lambda: api_grade5_payload(serious=False, seriousness_criteria=[]), "seriousness_criteria"),
+    "onset_after_death": (
+        lambda: api_grade5_payload(onset_date=days(-1).isoformat(), death_date=days(-2).isoformat()),
+        "onset_date",
+    ),
     "onset_before_consent": (lambda: {"onset_date": days(-10).isoformat()}, "onset_date"),
     "onset_in_future": (lambda: {"onset_date": days(1).isoformat()}, "onset_date"),
     "onset_not_a_date": (lambda: {"onset_date": "2024-13-45"}, "onset_date"),
@@ -213,8 +232,9 @@ def test_api_malformed_json_is_400_not_500(participant, coordinator, api):
 
 
 def test_api_valid_ae_is_201_with_id_and_treatment_related(participant, coordinator, api):
-    payload = api_ae_payload(attribution={"pd1": "unrelated", "chemo": "probable", "ldrt": "unlikely",
-                                          "cfrt": "unrelated"})
+    payload = api_ae_payload(
+        attribution={"pd1": "unrelated", "chemo": "probable", "ldrt": "unlikely", "cfrt": "unrelated"}
+    )
     response = api(coordinator).post(ae_url(participant.subject_id), payload, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -224,8 +244,11 @@ def test_api_valid_ae_is_201_with_id_and_treatment_related(participant, coordina
 
 
 def test_api_free_text_term_with_soc_is_an_other_specify(participant, coordinator, api):
-    response = api(coordinator).post(ae_url(participant.subject_id),
-                                     api_ae_payload(term="Coronary vasospasm", soc="Cardiac disorders"), format="json")
+    response = api(coordinator).post(
+        ae_url(participant.subject_id),
+        api_ae_payload(term="Coronary vasospasm", soc="Cardiac disorders"),
+        format="json",
+    )
     assert response.status_code == 201, response.content
     ae = AdverseEvent.objects.get(pk=response.json()["id"])
     assert (ae.term, ae.ctcae_term.term) == ("Coronary vasospasm", "Cardiac disorders - Other, specify")
@@ -233,8 +256,9 @@ def test_api_free_text_term_with_soc_is_an_other_specify(participant, coordinato
 
 def test_api_patch_with_bad_grade_is_400_and_unchanged(participant, coordinator, api):
     ae = make_ae(participant=participant, user=coordinator)
-    response = api(coordinator).patch(f"/api/v1/adverse-events/{ae.pk}/",
-                                      {"grade": 6, "reason_for_change": "typo"}, format="json")
+    response = api(coordinator).patch(
+        f"/api/v1/adverse-events/{ae.pk}/", {"grade": 6, "reason_for_change": "typo"}, format="json"
+    )
     assert response.status_code == 400
     assert "grade" in response.json()
     ae.refresh_from_db()
@@ -243,10 +267,18 @@ def test_api_patch_with_bad_grade_is_400_and_unchanged(participant, coordinator,
 
 # --- Treatment-related is derived in one place ------------------------------------------
 
+
 @pytest.mark.parametrize("intervention", ["pd1", "chemo", "ldrt", "cfrt"])
-@pytest.mark.parametrize(("value", "related"), [
-    ("unrelated", False), ("unlikely", False), ("possible", True), ("probable", True), ("definite", True),
-])
+@pytest.mark.parametrize(
+    ("value", "related"),
+    [
+        ("unrelated", False),
+        ("unlikely", False),
+        ("possible", True),
+        ("probable", True),
+        ("definite", True),
+    ],
+)
 def test_treatment_related_iff_possible_probable_or_definite_to_any_intervention(
     intervention, value, related, participant, coordinator
 ):
@@ -257,10 +289,18 @@ def test_treatment_related_iff_possible_probable_or_definite_to_any_intervention
 
 
 def test_not_applicable_is_not_treatment_related():
-    assert is_treatment_related({"pd1": "unlikely", "chemo": "unrelated", "ldrt": "not_applicable",
-                                 "cfrt": "not_applicable"}) is False
-    assert is_treatment_related({"pd1": "unlikely", "chemo": "definite", "ldrt": "not_applicable",
-                                 "cfrt": "not_applicable"}) is True
+    assert (
+        is_treatment_related(
+            {"pd1": "unlikely", "chemo": "unrelated", "ldrt": "not_applicable", "cfrt": "not_applicable"}
+        )
+        is False
+    )
+    assert (
+        is_treatment_related(
+            {"pd1": "unlikely", "chemo": "definite", "ldrt": "not_applicable", "cfrt": "not_applicable"}
+        )
+        is True
+    )
 
 
 def test_re_attribution_re_derives_treatment_related(participant, coordinator):
@@ -273,6 +313,7 @@ def test_re_attribution_re_derives_treatment_related(participant, coordinator):
 
 
 # --- Grade 5 makes the participant deceased; a correction undoes it -----------------------
+
 
 def test_grade5_ae_makes_participant_deceased_with_the_death_date(participant, coordinator):
     make_ae(participant=participant, user=coordinator, grade=5, onset_date=days(-2), death_date=days(-1))
@@ -303,9 +344,17 @@ def test_void_without_reason_is_refused_and_participant_stays_deceased(participa
 def test_regrading_the_grade5_ae_restores_on_study(participant, coordinator):
     ae = make_ae(participant=participant, user=coordinator, grade=5)
     update_adverse_event(
-        ae=ae, user=coordinator, reason="The patient is alive; grade entered wrongly",
-        data={"grade": 4, "outcome": "not_recovered", "death_date": None, "serious": True,
-              "seriousness_criteria": ["life_threatening"], "ongoing": True},
+        ae=ae,
+        user=coordinator,
+        reason="The patient is alive; grade entered wrongly",
+        data={
+            "grade": 4,
+            "outcome": "not_recovered",
+            "death_date": None,
+            "serious": True,
+            "seriousness_criteria": ["life_threatening"],
+            "ongoing": True,
+        },
     )
     participant.refresh_from_db()
     assert (participant.status, participant.death_date) == ("on_study", None)
@@ -338,6 +387,7 @@ def test_void_on_the_page_with_reason_restores_on_study(participant, coordinator
 
 # --- Edits: a reason always, and never over someone else's change ------------------------
 
+
 def test_stale_edit_is_refused_and_the_newer_change_kept(participant, coordinator, investigator):
     ae = make_ae(participant=participant, user=coordinator)
     update_adverse_event(ae=ae, data={"grade": 3}, user=investigator, reason="Worse", expected_version=1)
@@ -355,8 +405,7 @@ def test_stale_void_is_refused(participant, coordinator, investigator):
     assert AdverseEvent.objects.get(pk=ae.pk).voided is False
 
 
-def test_stale_edit_on_the_page_shows_a_message_and_does_not_overwrite(participant, coordinator, investigator,
-                                                                       login):
+def test_stale_edit_on_the_page_shows_a_message_and_does_not_overwrite(participant, coordinator, investigator, login):
     ae = make_ae(participant=participant, user=coordinator)
     client = login(coordinator)
     opened = client.get(f"/adverse-events/{ae.pk}/edit/")
@@ -364,8 +413,9 @@ def test_stale_edit_on_the_page_shows_a_message_and_does_not_overwrite(participa
     assert opened.context["form"]["version"].value() == 1
     update_adverse_event(ae=ae, data={"grade": 3}, user=investigator, reason="Worse", expected_version=1)
 
-    response = client.post(f"/adverse-events/{ae.pk}/edit/",
-                           ae_form_post(ae, grade="1", version="1", reason_for_change="Milder"))
+    response = client.post(
+        f"/adverse-events/{ae.pk}/edit/", ae_form_post(ae, grade="1", version="1", reason_for_change="Milder")
+    )
     assert response.status_code == 200
     assert "changed by someone else" in response.content.decode()
     ae.refresh_from_db()
@@ -375,8 +425,9 @@ def test_stale_edit_on_the_page_shows_a_message_and_does_not_overwrite(participa
 def test_api_stale_patch_is_409(participant, coordinator, investigator, api):
     ae = make_ae(participant=participant, user=coordinator)
     update_adverse_event(ae=ae, data={"grade": 3}, user=investigator, reason="Worse", expected_version=1)
-    response = api(coordinator).patch(f"/api/v1/adverse-events/{ae.pk}/",
-                                      {"grade": 1, "version": 1, "reason_for_change": "Milder"}, format="json")
+    response = api(coordinator).patch(
+        f"/api/v1/adverse-events/{ae.pk}/", {"grade": 1, "version": 1, "reason_for_change": "Milder"}, format="json"
+    )
     assert response.status_code == 409
     assert "detail" in response.json()
     assert AdverseEvent.objects.get(pk=ae.pk).grade == 3
@@ -403,16 +454,18 @@ def test_edit_on_the_page_without_reason_is_refused(participant, coordinator, lo
 
 def test_edit_on_the_page_with_reason_is_saved_with_the_reason_in_history(participant, coordinator, login):
     ae = make_ae(participant=participant, user=coordinator)
-    response = login(coordinator).post(f"/adverse-events/{ae.pk}/edit/",
-                                       ae_form_post(ae, grade="3", reason_for_change="Hospital chart reviewed"))
+    response = login(coordinator).post(
+        f"/adverse-events/{ae.pk}/edit/", ae_form_post(ae, grade="3", reason_for_change="Hospital chart reviewed")
+    )
     assert response.status_code == 302
     ae.refresh_from_db()
     assert (ae.grade, ae.version) == (3, 2)
     assert ae.history.latest().history_change_reason == "Hospital chart reviewed"
 
 
-@pytest.mark.parametrize("body", [{"grade": 3}, {"grade": 3, "reason_for_change": ""},
-                                  {"grade": 3, "reason_for_change": "   "}])
+@pytest.mark.parametrize(
+    "body", [{"grade": 3}, {"grade": 3, "reason_for_change": ""}, {"grade": 3, "reason_for_change": "   "}]
+)
 def test_api_patch_without_reason_for_change_is_400(body, participant, coordinator, api):
     ae = make_ae(participant=participant, user=coordinator)
     response = api(coordinator).patch(f"/api/v1/adverse-events/{ae.pk}/", body, format="json")
@@ -424,9 +477,11 @@ def test_api_patch_without_reason_for_change_is_400(body, participant, coordinat
 
 def test_api_patch_with_reason_re_attributes(participant, coordinator, api):
     ae = make_ae(participant=participant, user=coordinator)
-    response = api(coordinator).patch(f"/api/v1/adverse-events/{ae.pk}/",
-                                      {"attribution": {"pd1": "probable"}, "reason_for_change": "PI review"},
-                                      format="json")
+    response = api(coordinator).patch(
+        f"/api/v1/adverse-events/{ae.pk}/",
+        {"attribution": {"pd1": "probable"}, "reason_for_change": "PI review"},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["treatment_related"] is True
     ae.refresh_from_db()
@@ -442,6 +497,7 @@ def test_voided_ae_cannot_be_edited(participant, coordinator):
 
 
 # --- Void keeps the record and its history; a voided AE no longer counts ------------------
+
 
 def test_void_keeps_the_record_and_its_history(participant, coordinator, login):
     ae = make_ae(participant=participant, user=coordinator)
@@ -487,13 +543,15 @@ def test_void_after_halt_drops_the_count_but_the_study_stays_halted(participant,
 
 # --- SAE alerts: one per new serious AE, with the facts a PI needs ------------------------
 
+
 def sae_alerts():
     return list(Alert.objects.filter(kind=Alert.Kind.SAE_REPORTED))
 
 
 def test_new_serious_ae_writes_exactly_one_sae_alert(participant, coordinator):
-    ae = make_ae(participant=participant, user=coordinator, grade=3, serious=True,
-                 seriousness_criteria=["hospitalization"])
+    ae = make_ae(
+        participant=participant, user=coordinator, grade=3, serious=True, seriousness_criteria=["hospitalization"]
+    )
     alerts = sae_alerts()
     assert [a.key for a in alerts] == [f"sae_reported:{ae.pk}"]
     assert alerts[0].status == "pending"
@@ -506,26 +564,34 @@ def test_non_serious_ae_writes_no_sae_alert(participant, coordinator):
 
 
 def test_editing_a_serious_ae_again_writes_no_second_alert(participant, coordinator):
-    ae = make_ae(participant=participant, user=coordinator, grade=3, serious=True,
-                 seriousness_criteria=["hospitalization"])
-    update_adverse_event(ae=ae, data={"grade": 4, "seriousness_criteria": ["hospitalization", "life_threatening"]},
-                         user=coordinator, reason="Worsened")
+    ae = make_ae(
+        participant=participant, user=coordinator, grade=3, serious=True, seriousness_criteria=["hospitalization"]
+    )
+    update_adverse_event(
+        ae=ae,
+        data={"grade": 4, "seriousness_criteria": ["hospitalization", "life_threatening"]},
+        user=coordinator,
+        reason="Worsened",
+    )
     assert len(sae_alerts()) == 1
 
 
 def test_editing_a_non_serious_ae_to_serious_writes_one_alert(participant, coordinator):
     ae = make_ae(participant=participant, user=coordinator, grade=3)
     assert sae_alerts() == []
-    update_adverse_event(ae=ae, data={"serious": True, "seriousness_criteria": ["hospitalization"]},
-                         user=coordinator, reason="Admitted")
+    update_adverse_event(
+        ae=ae, data={"serious": True, "seriousness_criteria": ["hospitalization"]}, user=coordinator, reason="Admitted"
+    )
     assert [a.key for a in sae_alerts()] == [f"sae_reported:{ae.pk}"]
 
 
 def test_refused_serious_ae_writes_no_alert(participant, coordinator):
     with pytest.raises(ValidationError):
-        record_adverse_event(participant=participant, user=coordinator,
-                             data=ae_data(grade=3, serious=True, seriousness_criteria=["hospitalization"],
-                                          onset_date=days(1)))
+        record_adverse_event(
+            participant=participant,
+            user=coordinator,
+            data=ae_data(grade=3, serious=True, seriousness_criteria=["hospitalization"], onset_date=days(1)),
+        )
     assert Alert.objects.count() == 0
 
 
@@ -539,15 +605,23 @@ def assert_states_the_facts(alert, participant, *, term, grade, attribution):
 
 
 def test_sae_alert_states_subject_site_term_grade_and_attribution(participant, coordinator):
-    make_ae(participant=participant, user=coordinator, term="Febrile neutropenia", grade=3, related="probable",
-            serious=True, seriousness_criteria=["hospitalization"])
+    make_ae(
+        participant=participant,
+        user=coordinator,
+        term="Febrile neutropenia",
+        grade=3,
+        related="probable",
+        serious=True,
+        seriousness_criteria=["hospitalization"],
+    )
     (alert,) = sae_alerts()
     assert_states_the_facts(alert, participant, term="Febrile neutropenia", grade=3, attribution="probable")
     assert participant.subject_id in alert.subject
 
 
-def test_stopping_rule_alerts_state_subject_site_term_grade_and_attribution(participant, other_participant,
-                                                                             coordinator):
+def test_stopping_rule_alerts_state_subject_site_term_grade_and_attribution(
+    participant, other_participant, coordinator
+):
     make_ae(participant=participant, user=coordinator, term="Sepsis", grade=5, related="possible")
     (warning,) = Alert.objects.filter(kind=Alert.Kind.STOPPING_RULE_WARNING)
     assert_states_the_facts(warning, participant, term="Sepsis", grade=5, attribution="possible")

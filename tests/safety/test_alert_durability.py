@@ -7,11 +7,11 @@ from contextlib import contextmanager
 import kombu.pools
 import pytest
 
+from safety.models import AdverseEvent
 from scr_escc.celery import app as celery_app
 from scr_escc.models import Alert, Study
 from scr_escc.selectors import get_study
 from scr_escc.tasks import sweep_alerts
-from safety.models import AdverseEvent
 from tests.factories import make_ae, make_participant
 
 pytestmark = pytest.mark.worker
@@ -99,8 +99,14 @@ def test_smtp_failing_three_times_is_retried_and_delivered_once(
 ):
     first, _ = two_deaths_setup
     smtp_sink.fail_next(3)
-    make_ae(participant=first, user=coordinator, grade=3, related="possible", serious=True,
-            seriousness_criteria=["hospitalization"])
+    make_ae(
+        participant=first,
+        user=coordinator,
+        grade=3,
+        related="possible",
+        serious=True,
+        seriousness_criteria=["hospitalization"],
+    )
     alert = Alert.objects.get(kind="sae_reported")
     assert wait_for(lambda: Alert.objects.get(pk=alert.pk).status == "sent", timeout=45)
     alert.refresh_from_db()

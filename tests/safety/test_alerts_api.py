@@ -50,13 +50,19 @@ def recipients(pi, admin_user):
 
 # --- GET /api/v1/alerts/ ------------------------------------------------------------------
 
+
 @pytest.fixture
 def some_alerts(recipients):
     now = timezone.now()
     return [
         make_alert("sae_reported:1"),
-        make_alert("stopping_rule_warning:SH01-001", kind=Alert.Kind.STOPPING_RULE_WARNING, status="sent",
-                   sent_at=now, attempts=1),
+        make_alert(
+            "stopping_rule_warning:SH01-001",
+            kind=Alert.Kind.STOPPING_RULE_WARNING,
+            status="sent",
+            sent_at=now,
+            attempts=1,
+        ),
         make_alert("phase_changed:1", kind=Alert.Kind.PHASE_CHANGED, status="failed", attempts=MAX_ATTEMPTS),
         make_alert("sae_reported:2", status="sending", claimed_at=now),
     ]
@@ -121,6 +127,7 @@ def test_alert_list_is_401_without_credentials(some_alerts):
 
 # --- The /alerts/ page -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["pi", "admin_user"])
 def test_alerts_page_for_pi_and_admin(role, some_alerts, request, login):
     response = login(request.getfixturevalue(role)).get("/alerts/")
@@ -146,10 +153,12 @@ def test_alerts_page_sends_anonymous_users_to_sign_in(some_alerts, client):
 
 # --- The outbox: queue_alert ---------------------------------------------------------------
 
+
 def test_queue_alert_with_an_existing_key_returns_none_and_creates_no_row(recipients):
     first = make_alert("stopping_rule_triggered:1", kind=Alert.Kind.STOPPING_RULE_TRIGGERED)
-    again = queue_alert(kind=Alert.Kind.STOPPING_RULE_TRIGGERED, key="stopping_rule_triggered:1",
-                        subject="Again", body="Again")
+    again = queue_alert(
+        kind=Alert.Kind.STOPPING_RULE_TRIGGERED, key="stopping_rule_triggered:1", subject="Again", body="Again"
+    )
     assert again is None
     assert list(Alert.objects.values_list("pk", flat=True)) == [first.pk]
     assert Alert.objects.get().subject.endswith("Alert stopping_rule_triggered:1")
@@ -176,6 +185,7 @@ def test_queue_alert_enqueues_only_on_commit(recipients, monkeypatch, django_cap
 
 
 # --- deliver(): claimed once, sent once -------------------------------------------------
+
 
 def test_deliver_sends_once_and_marks_sent(recipients):
     alert = make_alert()
@@ -285,6 +295,7 @@ def test_alert_without_recipients_fails_visibly(db, study):
 
 
 # --- sweep(): frees stale claims, enqueues due rows -------------------------------------
+
 
 @pytest.fixture
 def enqueued(monkeypatch):

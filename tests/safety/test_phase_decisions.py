@@ -59,6 +59,7 @@ def correct_below_threshold(ae, user):
 
 # --- Open randomization -----------------------------------------------------------------
 
+
 def test_pi_with_password_opens_randomization_with_signature_transition_and_alert(run_in, pi, password):
     started = timezone.now()
     open_randomization(user=pi, password=password)
@@ -71,7 +72,11 @@ def test_pi_with_password_opens_randomization_with_signature_transition_and_aler
     assert started <= signature.signed_at <= timezone.now()
     transition = PhaseTransition.objects.get()
     assert (transition.from_phase, transition.to_phase, transition.by, transition.signature) == (
-        "run_in", "randomization", pi, signature)
+        "run_in",
+        "randomization",
+        pi,
+        signature,
+    )
     alert = Alert.objects.get(kind=Alert.Kind.PHASE_CHANGED)
     assert alert.key == f"phase_changed:{transition.pk}"
     assert OPEN_RANDOMIZATION_MEANING in alert.body
@@ -172,15 +177,18 @@ def test_only_the_pi_may_open_randomization(role, run_in, request, password, api
 
 # --- Confirm termination ----------------------------------------------------------------
 
+
 def test_pi_confirms_termination_of_a_halted_study(halted, pi, password, api):
-    response = api(pi).post(TERMINATE, {"password": password, "reason": "Two treatment-related deaths"},
-                            format="json")
+    response = api(pi).post(TERMINATE, {"password": password, "reason": "Two treatment-related deaths"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["phase"] == "terminated"
     assert get_study().phase == Study.Phase.TERMINATED
     signature = ESignature.objects.get(action="confirm_termination")
     assert (signature.signer, signature.meaning, signature.reason) == (
-        pi, CONFIRM_TERMINATION_MEANING, "Two treatment-related deaths")
+        pi,
+        CONFIRM_TERMINATION_MEANING,
+        "Two treatment-related deaths",
+    )
     transition = PhaseTransition.objects.get(to_phase="terminated")
     assert (transition.from_phase, transition.signature, transition.by) == ("halted", signature, pi)
     assert Alert.objects.filter(key=f"phase_changed:{transition.pk}").exists()
@@ -220,13 +228,15 @@ def test_only_the_pi_may_confirm_termination(role, halted, request, password, ap
     user = request.getfixturevalue(role)
     before = state()
     assert api(user).post(TERMINATE, {"password": password, "reason": "x"}, format="json").status_code == 403
-    page = login(user).post(DECISIONS, {"action": "confirm_termination", "meaning": "on", "password": password,
-                                        "reason": "x"})
+    page = login(user).post(
+        DECISIONS, {"action": "confirm_termination", "meaning": "on", "password": password, "reason": "x"}
+    )
     assert page.status_code == 403
     assert state() == before
 
 
 # --- Resume (admin) ---------------------------------------------------------------------
+
 
 def test_admin_resumes_to_run_in_once_below_threshold(halted, coordinator, admin_user, api):
     correct_below_threshold(halted[1], coordinator)
@@ -236,18 +246,23 @@ def test_admin_resumes_to_run_in_once_below_threshold(halted, coordinator, admin
     assert response.json()["phase"] == "run_in"
     transition = PhaseTransition.objects.get(from_phase="halted")
     assert (transition.to_phase, transition.by, transition.reason) == (
-        "run_in", admin_user, "Second death re-attributed after autopsy")
+        "run_in",
+        admin_user,
+        "Second death re-attributed after autopsy",
+    )
     assert transition.signature is None
 
 
-def test_resume_returns_to_randomization_when_halted_during_randomization(run_in, coordinator, pi, admin_user,
-                                                                        password):
+def test_resume_returns_to_randomization_when_halted_during_randomization(
+    run_in, coordinator, pi, admin_user, password
+):
     open_randomization(user=pi, password=password)
     make_ae(participant=run_in[0], user=coordinator, grade=5, related="possible")
     halting = make_ae(participant=run_in[1], user=coordinator, grade=5, related="definite")
     assert get_study().phase == Study.Phase.HALTED
-    update_adverse_event(ae=halting, data={"attribution_chemo": "unrelated"}, user=coordinator,
-                         reason="Re-attributed by the DSMB")
+    update_adverse_event(
+        ae=halting, data={"attribution_chemo": "unrelated"}, user=coordinator, reason="Re-attributed by the DSMB"
+    )
     resume_study(user=admin_user, reason="DSMB review")
     assert get_study().phase == Study.Phase.RANDOMIZATION
 
@@ -302,6 +317,7 @@ def test_admin_resumes_on_the_page(halted, coordinator, admin_user, login):
 
 # --- Halted and terminated block enrollment ---------------------------------------------
 
+
 @pytest.mark.parametrize("terminate", [False, True], ids=["halted", "terminated"])
 def test_enrollment_is_409_when_halted_or_terminated(terminate, halted, sh01, coordinator, pi, password, api):
     if terminate:
@@ -333,6 +349,7 @@ def test_terminated_study_cannot_be_resumed(halted, coordinator, pi, admin_user,
 
 
 # --- The decisions page -----------------------------------------------------------------
+
 
 def test_pi_sees_the_open_randomization_form(run_in, pi, login):
     response = login(pi).get(DECISIONS)
@@ -381,8 +398,10 @@ def test_page_pi_opens_randomization(run_in, pi, password, login):
 
 
 def test_page_pi_confirms_termination(halted, pi, password, login):
-    response = login(pi).post(DECISIONS, {"action": "confirm_termination", "meaning": "on", "password": password,
-                                          "reason": "Stopping rule met"})
+    response = login(pi).post(
+        DECISIONS,
+        {"action": "confirm_termination", "meaning": "on", "password": password, "reason": "Stopping rule met"},
+    )
     assert response.status_code == 302
     assert get_study().phase == Study.Phase.TERMINATED
 

@@ -33,10 +33,19 @@ OUTSIDERS = ["coordinator_sh02", "investigator_sh02"]
 
 # --- Outsiders of the site: 404, never the record ---------------------------------------
 
+
 @pytest.mark.parametrize("role", OUTSIDERS)
-@pytest.mark.parametrize("path", ["/adverse-events/{pk}/", "/adverse-events/{pk}/edit/",
-                                  "/adverse-events/{pk}/void/", "/adverse-events/{pk}/history/",
-                                  "/participants/{sid}/", "/participants/{sid}/adverse-events/new/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/adverse-events/{pk}/",
+        "/adverse-events/{pk}/edit/",
+        "/adverse-events/{pk}/void/",
+        "/adverse-events/{pk}/history/",
+        "/participants/{sid}/",
+        "/participants/{sid}/adverse-events/new/",
+    ],
+)
 def test_outsider_gets_404_on_every_ae_page(role, path, sh01_ae, request, login):
     client = login(request.getfixturevalue(role))
     url = path.format(pk=sh01_ae.pk, sid=sh01_ae.participant.subject_id)
@@ -49,11 +58,11 @@ def test_outsider_gets_404_on_every_ae_page(role, path, sh01_ae, request, login)
 def test_outsider_post_to_edit_void_create_pages_is_404_and_changes_nothing(role, sh01_ae, request, login):
     client = login(request.getfixturevalue(role))
     before = AdverseEvent.objects.count()
-    edit = client.post(f"/adverse-events/{sh01_ae.pk}/edit/",
-                       ae_form_post(sh01_ae, grade="3", reason_for_change="Not mine"))
+    edit = client.post(
+        f"/adverse-events/{sh01_ae.pk}/edit/", ae_form_post(sh01_ae, grade="3", reason_for_change="Not mine")
+    )
     void = client.post(f"/adverse-events/{sh01_ae.pk}/void/", {"reason": "Not mine", "version": 1})
-    create = client.post(f"/participants/{sh01_ae.participant.subject_id}/adverse-events/new/",
-                         ae_form_post(sh01_ae))
+    create = client.post(f"/participants/{sh01_ae.participant.subject_id}/adverse-events/new/", ae_form_post(sh01_ae))
     assert (edit.status_code, void.status_code, create.status_code) == (404, 404, 404)
     assert unchanged(sh01_ae)
     assert AdverseEvent.objects.count() == before
@@ -66,8 +75,9 @@ def test_outsider_gets_404_on_every_ae_api(role, sh01_ae, request, api):
     before = AdverseEvent.objects.count()
     responses = {
         "detail": client.get(f"/api/v1/adverse-events/{sh01_ae.pk}/"),
-        "patch": client.patch(f"/api/v1/adverse-events/{sh01_ae.pk}/",
-                              {"grade": 3, "reason_for_change": "Not mine"}, format="json"),
+        "patch": client.patch(
+            f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Not mine"}, format="json"
+        ),
         "void": client.post(f"/api/v1/adverse-events/{sh01_ae.pk}/void/", {"reason": "Not mine"}, format="json"),
         "list": client.get(f"/api/v1/participants/{sid}/adverse-events/"),
         "create": client.post(f"/api/v1/participants/{sid}/adverse-events/", api_ae_payload(), format="json"),
@@ -90,12 +100,14 @@ def test_missing_ae_is_404_like_an_outsiders(sh01_ae, coordinator_sh02, api):
 
 # --- Site staff see and change their own site's AEs -------------------------------------
 
+
 @pytest.mark.parametrize("role", ["coordinator", "investigator"])
 def test_own_site_staff_read_and_correct_their_ae(role, sh01_ae, request, api):
     client = api(request.getfixturevalue(role))
     assert client.get(f"/api/v1/adverse-events/{sh01_ae.pk}/").json()["subject_id"] == "SH01-001"
-    response = client.patch(f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Worse"},
-                            format="json")
+    response = client.patch(
+        f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Worse"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert AdverseEvent.objects.get(pk=sh01_ae.pk).grade == 3
 
@@ -162,8 +174,9 @@ def test_reader_gets_403_on_create_edit_void_pages(role, sh01_ae, request, login
         client.get(f"/participants/{sid}/adverse-events/new/").status_code,
         client.post(f"/participants/{sid}/adverse-events/new/", ae_form_post(sh01_ae)).status_code,
         client.get(f"/adverse-events/{sh01_ae.pk}/edit/").status_code,
-        client.post(f"/adverse-events/{sh01_ae.pk}/edit/",
-                    ae_form_post(sh01_ae, grade="3", reason_for_change="Reader edit")).status_code,
+        client.post(
+            f"/adverse-events/{sh01_ae.pk}/edit/", ae_form_post(sh01_ae, grade="3", reason_for_change="Reader edit")
+        ).status_code,
         client.get(f"/adverse-events/{sh01_ae.pk}/void/").status_code,
         client.post(f"/adverse-events/{sh01_ae.pk}/void/", {"reason": "Reader void", "version": 1}).status_code,
     ]
@@ -179,10 +192,10 @@ def test_reader_gets_403_on_create_edit_void_api(role, sh01_ae, request, api):
     before = AdverseEvent.objects.count()
     statuses = [
         client.post(f"/api/v1/participants/{sid}/adverse-events/", api_ae_payload(), format="json").status_code,
-        client.patch(f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Reader edit"},
-                     format="json").status_code,
-        client.post(f"/api/v1/adverse-events/{sh01_ae.pk}/void/", {"reason": "Reader void"},
-                    format="json").status_code,
+        client.patch(
+            f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Reader edit"}, format="json"
+        ).status_code,
+        client.post(f"/api/v1/adverse-events/{sh01_ae.pk}/void/", {"reason": "Reader void"}, format="json").status_code,
     ]
     assert statuses == [403] * 3
     assert unchanged(sh01_ae)
@@ -198,6 +211,7 @@ def test_anonymous_gets_no_ae(sh01_ae, client):
 
 
 # --- The CTCAE v5.0 term list and picker ------------------------------------------------
+
 
 def test_ctcae_v5_has_837_terms_in_26_system_organ_classes(db):
     assert CtcaeTerm.objects.count() == 837

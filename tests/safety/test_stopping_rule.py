@@ -3,12 +3,12 @@
 import pytest
 
 from enrollment.services import enroll_participant
+from safety.selectors import stopping_rule_count
+from safety.services import update_adverse_event
 from scr_escc.exceptions import StudyHalted
 from scr_escc.models import Alert, PhaseTransition, Study
 from scr_escc.selectors import get_study
 from scr_escc.services import resume_study, update_study_settings
-from safety.selectors import stopping_rule_count
-from safety.services import update_adverse_event
 from tests.factories import make_ae, make_participant, make_screening
 
 
@@ -28,9 +28,19 @@ def test_full_scenario(run_in, coordinator, admin_user, sh01, django_capture_on_
     unrelated = make_ae(participant=first, user=coordinator, grade=5, related="unlikely")
     assert stopping_rule_count() == 0 and get_study().treatment_related_grade5 == 0
     assert not _alerts("stopping_rule_warning")
-    update_adverse_event(ae=unrelated, data={"grade": 4, "outcome": "not_recovered", "death_date": None,
-                                             "serious": False, "seriousness_criteria": [], "ongoing": True},
-                         user=coordinator, reason="Patient alive: grade entered wrongly")
+    update_adverse_event(
+        ae=unrelated,
+        data={
+            "grade": 4,
+            "outcome": "not_recovered",
+            "death_date": None,
+            "serious": False,
+            "seriousness_criteria": [],
+            "ongoing": True,
+        },
+        user=coordinator,
+        reason="Patient alive: grade entered wrongly",
+    )
 
     make_ae(participant=first, user=coordinator, grade=5, related="possible", term="Sepsis")
     assert get_study().treatment_related_grade5 == 1
@@ -52,8 +62,12 @@ def test_full_scenario(run_in, coordinator, admin_user, sh01, django_capture_on_
     with pytest.raises(StudyHalted):
         enroll_participant(screening=make_screening(site=sh01, user=coordinator), user=coordinator)
 
-    update_adverse_event(ae=halting, data={"attribution_chemo": "unlikely"}, user=coordinator,
-                         reason="Autopsy: progression, not toxicity")
+    update_adverse_event(
+        ae=halting,
+        data={"attribution_chemo": "unlikely"},
+        user=coordinator,
+        reason="Autopsy: progression, not toxicity",
+    )
     study = get_study()
     assert study.treatment_related_grade5 == 1
     assert study.phase == Study.Phase.HALTED
