@@ -30,7 +30,7 @@ class AdverseEventSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
     soc = serializers.CharField(required=False, help_text="System organ class; required for a free-text term.")
     ctcae_term = serializers.CharField(source="ctcae_term.term", read_only=True)
     meddra_code = serializers.CharField(source="ctcae_term.meddra_code", read_only=True)
-    grade = serializers.IntegerField()
+    grade = serializers.IntegerField(min_value=1, max_value=5, help_text="CTCAE grade, 1 to 5.")
     onset_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True)
     ongoing = serializers.BooleanField(required=False)
