@@ -114,6 +114,13 @@ def enroll_participant(*, screening: Screening, user, enrollment_date: date | No
         screening = Screening.objects.select_for_update().select_related("site").get(pk=screening.pk)
         if screening.voided:
             raise EnrollmentRefused(_("Screening %(number)s is voided.") % {"number": screening.screening_number})
+        later = Screening.objects.filter(previous_screening=screening).first()
+        if later is not None:
+            # The patient's current screening is the later one; enrolling this one would enroll them twice.
+            raise EnrollmentRefused(
+                _("Screening %(number)s was superseded by the re-screening %(later)s; enroll from that one.")
+                % {"number": screening.screening_number, "later": later.screening_number}
+            )
         if Participant.objects.filter(screening=screening).exists():
             raise EnrollmentRefused(
                 _("Screening %(number)s is already enrolled as %(subject)s.")
