@@ -1,6 +1,7 @@
 import django_filters
 import django_tables2 as tables
 from django import forms
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,9 @@ class ScreeningTable(tables.Table):
         if value:
             return format_html('<span class="badge text-bg-success">{}</span>', _("eligible"))
         return format_html('<span class="badge text-bg-danger">{}</span>', _("not eligible"))
+
+    def render_participant(self, value):
+        return format_html('<a href="{}">{}</a>', reverse("participant-detail", args=[value]), value)
 
     def render_failed_criteria(self, value):
         return ", ".join(value) if value else "—"

@@ -128,6 +128,7 @@ LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["scr_escc.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
