@@ -4,7 +4,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DJANGO_SETTINGS_MODULE=scr_escc.settings.production SECRET_KEY=collectstatic-only \
+RUN DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=collectstatic-only \
     python manage.py collectstatic --no-input
 RUN useradd --system --uid 1000 app && chown -R app /app
 USER app

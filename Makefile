@@ -14,15 +14,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 ## Start PostgreSQL, Redis, the web server, a Celery worker and beat at http://127.0.0.1:8000
 run: $(STAMP)
-	$(PY) -m scr_escc.devstack run
+	$(PY) -m config.devstack run
 
 ## The whole test suite on an embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL)
 test: $(STAMP)
-	$(PY) -m scr_escc.devstack test $(ARGS)
+	$(PY) -m config.devstack test $(ARGS)
 
 ## Benchmarks of bench/ (numbers go to docs/PERFORMANCE.md)
 bench: $(STAMP)
-	$(PY) -m scr_escc.devstack bench bench/export_bench.py $(ARGS)
+	$(PY) -m config.devstack bench bench/export_bench.py $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -38,7 +38,7 @@ shell: $(STAMP)
 
 ## Forget the local databases (demo and test data)
 reset:
-	$(PY) -m scr_escc.devstack reset
+	$(PY) -m config.devstack reset
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles

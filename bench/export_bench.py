@@ -1,12 +1,12 @@
 """Benchmark: the adverse-events CSV export at 200,000 rows, side by side with PostgreSQL's COPY.
 
-    make bench                      # or: python -m scr_escc.devstack bench bench/export_bench.py
+    make bench                      # or: python -m config.devstack bench bench/export_bench.py
     make bench ARGS="--rows 50000"
 
 Runs on its own embedded PostgreSQL cluster (.data/bench). Loads the rows once (kept between
 runs), then in one process times, alternately and `--repeat` times each:
 
-  * ours: `scr_escc.exports.start_export()` — the streamed generator the page and the API
+  * ours: `reports.exports.start_export()` — the streamed generator the page and the API
     return — consumed chunk by chunk the way the WSGI server sends it;
   * COPY: `COPY (<the very same SELECT>) TO STDOUT WITH (FORMAT csv)` through psycopg2,
     into a sink that only counts bytes (the database's own best case).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scr_escc.settings.test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 import django  # noqa: E402
 
@@ -36,10 +36,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from reports.exports import DATASETS, start_export  # noqa: E402
 
 from enrollment.models import Participant, Screening, SiteCounter  # noqa: E402
 from safety.models import AdverseEvent, CtcaeTerm  # noqa: E402
-from scr_escc.exports import DATASETS, start_export  # noqa: E402
 from scr_escc.models import Role, Site, User  # noqa: E402
 from tests.factories import eligible_screening_data  # noqa: E402
 

@@ -10,6 +10,7 @@ from django_tables2 import RequestConfig
 from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA, describe
 from enrollment.forms import ScreeningForm, WithdrawForm
+from enrollment.panels import render_participant_panels
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
 from scr_escc.audit import history_entries
 from scr_escc.exceptions import DomainError
@@ -164,26 +165,9 @@ def participant_detail(request, subject_id):
             "participant": participant,
             "screening": screening,
             "can_edit": request.user.has_perm(CLINICAL),
-            "panels": participant_panels(request, participant),
+            "panels": render_participant_panels(request, participant),
         },
     )
-
-
-# Sections that later apps add to the participant page; each renders its own HTML.
-PARTICIPANT_PANELS = ("safety.panels.adverse_events", "randomization.panels.allocation")
-
-
-def participant_panels(request, participant) -> list[str]:
-    from django.utils.module_loading import import_string
-
-    panels = []
-    for path in PARTICIPANT_PANELS:
-        try:
-            render_panel = import_string(path)
-        except ImportError:
-            continue
-        panels.append(render_panel(request, participant))
-    return panels
 
 
 @permission_required(CLINICAL, raise_exception=True)

@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RandomizationConfig(AppConfig):
     name = "randomization"
     verbose_name = "Randomization"
+
+    def ready(self) -> None:
+        from enrollment.panels import register_participant_panel
+        from randomization.panels import allocation
+        from scr_escc.navigation import register_menu_item
+
+        register_menu_item(
+            order=50, label=_("Randomization"), url_name="randomization", permissions=("scr_escc.view_balance_report",)
+        )
+        register_participant_panel(order=20, render=allocation)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class SafetyConfig(AppConfig):
@@ -7,7 +8,13 @@ class SafetyConfig(AppConfig):
     verbose_name = "Safety: adverse events, stopping rule"
 
     def ready(self) -> None:
+        from enrollment.panels import register_participant_panel
+        from safety.panels import adverse_events
+        from scr_escc.navigation import register_menu_item
+
         post_migrate.connect(_ensure_terms, sender=self, dispatch_uid="ensure_ctcae_terms")
+        register_menu_item(order=30, label=_("Adverse events"), url_name="ae-list")
+        register_participant_panel(order=10, render=adverse_events)
 
 
 def _ensure_terms(**kwargs) -> None:

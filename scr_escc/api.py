@@ -3,8 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from scr_escc import exports, services
+from scr_escc import services
 from scr_escc.audit import StaleEdit
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Alert
@@ -168,34 +167,3 @@ class AlertList(generics.ListAPIView):
 
     def get_queryset(self):
         return Alert.objects.order_by("-created_at", "-pk")
-
-
-class ExportView(APIView):
-    """GET /api/v1/exports/{dataset}.csv — the same streamed CSV as the Exports page (admins)."""
-
-    permission_classes = [has_perm(exports.EXPORT_PERMISSION)]
-
-    def perform_content_negotiation(self, request, force=False):
-        # A client asking for text/csv still gets its errors (401/403/404) as JSON, not a 406.
-        return super().perform_content_negotiation(request, force=True)
-
-    @extend_schema(
-        summary="Export a dataset as CSV (UTF-8 with BOM), streamed",
-        parameters=[
-            OpenApiParameter("dataset", str, OpenApiParameter.PATH, enum=list(exports.ORDER)),
-            OpenApiParameter(
-                "deidentified",
-                bool,
-                description="Drop direct identifiers (initials; date of birth becomes age at screening).",
-            ),
-        ],
-        responses={(200, "text/csv"): OpenApiTypes.STR},
-    )
-    def get(self, request, dataset):
-        export = exports.start_export(
-            user=request.user,
-            dataset=dataset,
-            channel="api",
-            deidentified=exports.wants_deidentified(request.query_params),
-        )
-        return exports.streaming_response(export)

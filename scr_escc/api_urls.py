@@ -1,9 +1,14 @@
-"""API routes of the clinical apps, under /api/v1/."""
+"""API routes of the trial-wide core: token, study phase decisions, alerts."""
 
-from django.urls import include, path
+from django.urls import path
+
+from scr_escc import api
 
 urlpatterns = [
-    path("", include("enrollment.api_urls")),
-    path("", include("safety.api_urls")),
-    path("", include("randomization.api_urls")),
+    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("study/", api.StudyView.as_view(), name="api-study"),
+    path("study/open-randomization/", api.OpenRandomizationView.as_view(), name="api-open-randomization"),
+    path("study/confirm-termination/", api.ConfirmTerminationView.as_view(), name="api-confirm-termination"),
+    path("study/resume/", api.ResumeView.as_view(), name="api-resume"),
+    path("alerts/", api.AlertList.as_view(), name="api-alerts"),
 ]

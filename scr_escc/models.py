@@ -281,25 +281,3 @@ class AlertAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} at {self.at:%Y-%m-%d %H:%M:%S}: {'sent' if self.succeeded else 'failed'}"
-
-
-class ExportRecord(models.Model):
-    """One CSV export in the audit trail (SPEC §8): who, which dataset, with what options, how many rows, when.
-
-    Written before the first byte leaves; `completed_at` and `row_count` are set when the
-    last row is sent, so an interrupted download stays visible as incomplete.
-    """
-
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="exports")
-    dataset = models.CharField(max_length=40)
-    options = models.JSONField(default=dict)
-    started_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    row_count = models.PositiveIntegerField(null=True, blank=True)
-    channel = models.CharField(max_length=10, default="page")  # page | api
-
-    class Meta:
-        ordering = ["-started_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.dataset} by {self.user} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -108,7 +108,7 @@ def celery_worker_process(transactional_db, smtp_sink):
     """A real Celery worker process on the real Redis, using the test database, mailing to the sink."""
     settings_dict = connection.settings_dict
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "scr_escc.settings.test"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     env["DATABASE_URL"] = _database_url(settings_dict)
     env["SCR_TEST_SMTP_PORT"] = str(smtp_sink.port)
     env["ALERT_RETRY_BACKOFF_SECONDS"] = "1,1,1,1,1,1"
@@ -120,7 +120,7 @@ def celery_worker_process(transactional_db, smtp_sink):
             "-m",
             "celery",
             "-A",
-            "scr_escc",
+            "config",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
@@ -134,7 +134,7 @@ def celery_worker_process(transactional_db, smtp_sink):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    from scr_escc.celery import app
+    from config.celery import app
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

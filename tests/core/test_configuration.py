@@ -24,7 +24,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "--fail-level",
         "WARNING",
         env_extra={
-            "DJANGO_SETTINGS_MODULE": "scr_escc.settings.production",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": "a-real-secret-from-the-environment-" + "k" * 40,
             "ALLOWED_HOSTS": "trial.example.org",
         },
@@ -34,7 +34,7 @@ def test_check_deploy_is_clean_with_production_settings():
 
 def test_production_refuses_to_start_without_secret_key():
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    env["DJANGO_SETTINGS_MODULE"] = "scr_escc.settings.production"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
@@ -42,7 +42,7 @@ def test_production_refuses_to_start_without_secret_key():
 
 def test_no_missing_migrations():
     result = _manage(
-        "makemigrations", "--check", "--dry-run", env_extra={"DJANGO_SETTINGS_MODULE": "scr_escc.settings.test"}
+        "makemigrations", "--check", "--dry-run", env_extra={"DJANGO_SETTINGS_MODULE": "config.settings.test"}
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -51,12 +51,12 @@ def test_docker_compose_services_and_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"postgres", "redis", "web", "worker", "beat", "mail"} <= set(services)
-    assert "gunicorn scr_escc.wsgi" in services["web"]["command"]
+    assert "gunicorn config.wsgi" in services["web"]["command"]
     assert "migrate" in services["web"]["command"]
-    assert "celery -A scr_escc worker" in services["worker"]["command"]
-    assert "celery -A scr_escc beat" in services["beat"]["command"]
+    assert "celery -A config worker" in services["worker"]["command"]
+    assert "celery -A config beat" in services["beat"]["command"]
     # Each command names something that exists in the project.
-    assert (ROOT / "scr_escc" / "wsgi.py").exists() and (ROOT / "scr_escc" / "celery.py").exists()
+    assert (ROOT / "config" / "wsgi.py").exists() and (ROOT / "config" / "celery.py").exists()
     # The app image is built from our Dockerfile.
     assert (
         ROOT / services["web"]["build"]["dockerfile"]
@@ -68,7 +68,7 @@ def test_docker_compose_services_and_commands():
     assert len(set(env_files.values())) == 1 and env_files["web"]
     environments = {name: services[name].get("environment") for name in ("web", "worker", "beat")}
     assert environments["web"] == environments["worker"] == environments["beat"]
-    assert environments["web"]["DJANGO_SETTINGS_MODULE"] == "scr_escc.settings.production"
+    assert environments["web"]["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
     assert "postgres" in environments["web"]["DATABASE_URL"] and "redis" in environments["web"]["REDIS_URL"]
     assert "mail" in environments["web"]["EMAIL_URL"]
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from enrollment.models import Participant, Screening
 from randomization.services import generate_allocation_list, randomize
+from reports.dashboard import consort_svg, dashboard_summary, stopping_rule_level
 from safety.models import AdverseEvent, CtcaeTerm
-from scr_escc.dashboard import consort_svg, dashboard_summary, stopping_rule_level
 from scr_escc.models import Study
 from tests.factories import eligible_screening_data, make_ae, make_participant, make_screening
 

@@ -12,11 +12,12 @@ from enrollment.models import Participant, Screening
 from enrollment.services import update_screening, withdraw_participant
 from randomization.models import Allocation, AllocationEntry
 from randomization.services import generate_allocation_list, randomize
+from reports.exports import DATASETS, ORDER, start_export
+from reports.models import ExportRecord
 from safety.models import AdverseEvent
 from safety.services import void_adverse_event
 from scr_escc import csvexport
-from scr_escc.exports import DATASETS, ORDER, start_export
-from scr_escc.models import Alert, ExportRecord, PhaseTransition, Study, User
+from scr_escc.models import Alert, PhaseTransition, Study, User
 from tests.factories import make_ae, make_participant, make_screening
 
 HYPERLINK = '=HYPERLINK("http://x","y")'

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 import kombu.pools
 import pytest
 
+from config.celery import app as celery_app
 from safety.models import AdverseEvent
-from scr_escc.celery import app as celery_app
 from scr_escc.models import Alert, Study
 from scr_escc.selectors import get_study
 from scr_escc.tasks import sweep_alerts

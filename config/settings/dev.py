@@ -4,7 +4,7 @@ from pathlib import Path
 
 import environ
 
-# Written by `python -m scr_escc.devstack` while the embedded PostgreSQL and Redis run,
+# Written by `python -m config.devstack` while the embedded PostgreSQL and Redis run,
 # so `manage.py shell` in another terminal reaches the same servers. Real environment
 # variables win over the file. Read before base settings are evaluated.
 environ.Env.read_env(Path(__file__).resolve().parent.parent.parent / ".data" / "stack.env", overwrite=False)

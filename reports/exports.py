@@ -18,6 +18,7 @@ from django.utils import timezone
 from enrollment.exports import DATASETS as ENROLLMENT_DATASETS
 from enrollment.models import Participant, Screening
 from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
+from reports.models import ExportRecord
 from safety.exports import DATASETS as SAFETY_DATASETS
 from safety.models import AdverseEvent
 from scr_escc.audit import HIDDEN_FIELDS
@@ -34,7 +35,7 @@ from scr_escc.csvexport import (
     safe_text,
     stream_csv,
 )
-from scr_escc.models import Alert, ExportRecord, PhaseTransition, Study
+from scr_escc.models import Alert, PhaseTransition, Study
 
 EXPORT_PERMISSION = "scr_escc.export_data"
 
@@ -223,7 +224,7 @@ class Export:
     content: Iterator[bytes]
 
 
-def start_export(*, user, dataset: str, deidentified: bool, channel: str = "page") -> Export:
+def start_export(*, user, dataset: str, deidentified: bool, channel: str = ExportRecord.Channel.PAGE) -> Export:
     """Record the export in the audit trail and return its streamed CSV."""
     if not user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied

