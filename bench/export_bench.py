@@ -36,9 +36,9 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from reports.exports import DATASETS, start_export  # noqa: E402
 
 from enrollment.models import Participant, Screening, SiteCounter  # noqa: E402
+from reports.exports import DATASETS, start_export  # noqa: E402
 from safety.models import AdverseEvent, CtcaeTerm  # noqa: E402
 from scr_escc.models import Role, Site, User  # noqa: E402
 from tests.factories import eligible_screening_data  # noqa: E402

@@ -10,7 +10,6 @@ from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA
 from enrollment.models import Cohort, Participant, ParticipantStatus, Screening
 from scr_escc.api import has_perm
-from scr_escc.scoping import require_site_access
 from scr_escc.selectors import sites_visible_to
 
 CLINICAL = "scr_escc.enter_clinical_data"
@@ -70,18 +69,6 @@ class ScreeningSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError('Invalid pk "%s" - object does not exist.' % value.pk)
         return value
 
-    def validate(self, attrs):
-        if "site" not in attrs:
-            previous = attrs.get("previous_screening")
-            if previous is not None:
-                attrs["site"] = previous.site
-            else:
-                sites = list(sites_visible_to(self.context["request"].user).filter(active=True)[:2])
-                if len(sites) != 1:
-                    raise serializers.ValidationError({"site": ["Name the site: you belong to several sites."]})
-                attrs["site"] = sites[0]
-        return attrs
-
 
 class ScreeningFilter(django_filters.FilterSet):
     site = django_filters.CharFilter(field_name="site__code")
@@ -107,10 +94,11 @@ class ScreeningListCreate(generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        site = data.pop("site")
-        require_site_access(request.user, site)
         screening = services.create_screening(
-            site=site, data=data, user=request.user, previous_screening=data.pop("previous_screening", None)
+            site=data.pop("site", None),
+            data=data,
+            user=request.user,
+            previous_screening=data.pop("previous_screening", None),
         )
         return Response(self.get_serializer(screening).data, status=status.HTTP_201_CREATED)
 

@@ -4,11 +4,10 @@ Column names follow CDISC SDTM (DM domain) where a variable exists; the rest are
 the same style and documented in the data dictionary page.
 """
 
-from django.db.models import CharField, Q, Value
+from django.db.models import Case, CharField, Q, Value, When
 
 from enrollment.eligibility import CRITERIA
-from enrollment.models import Cohort, Histology, Participant, ParticipantStatus, Screening, Sex
-from randomization.exports import arm_columns
+from enrollment.models import Arm, Cohort, Histology, Participant, ParticipantStatus, Screening, Sex
 from scr_escc.csvexport import (
     CODE,
     DATE,
@@ -29,6 +28,28 @@ from scr_escc.csvexport import (
     usubjid,
     years_between,
 )
+
+ARM_NAMES = {code: str(label) for code, label in Arm.choices}
+
+
+def arm_columns(path: str) -> tuple[Column, Column]:
+    """ARMCD and ARM from the arm code at `path` (empty when not randomized); other datasets share them."""
+    name = Case(
+        *(When(**{path: code}, then=Value(text)) for code, text in ARM_NAMES.items()),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    return (
+        Column(
+            "ARMCD",
+            "Randomized arm code; empty for the run-in cohort and before randomization.",
+            CODE,
+            path,
+            ", ".join(ARM_NAMES),
+        ),
+        Column("ARM", "Randomized arm with its regimen.", TEXT, name, "; ".join(ARM_NAMES.values())),
+    )
+
 
 SCREENING = Dataset(
     name="screening",
@@ -126,10 +147,8 @@ PARTICIPANTS = Dataset(
         Column("RFICDTC", "Date of informed consent.", DATE, iso_date("screening__consent_date")),
         Column("ENRLDTC", "Enrollment date.", DATE, iso_date("enrollment_date")),
         Column("COHORT", "Cohort, fixed by the study phase at enrollment.", CODE, "cohort", codes(Cohort.choices)),
-        *arm_columns("allocation__arm"),
-        Column(
-            "RANDDTC", "When the participant was randomized (UTC).", DATETIME, iso_datetime("allocation__randomized_at")
-        ),
+        *arm_columns("arm"),
+        Column("RANDDTC", "When the participant was randomized (UTC).", DATETIME, iso_datetime("randomized_at")),
         Column("STATUS", "Participant status.", CODE, "status", codes(ParticipantStatus.choices)),
         Column("WDDTC", "Withdrawal date.", DATE, iso_date("withdrawal_date")),
         Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason")),

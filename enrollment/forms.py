@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.eligibility import CRITERIA, EXCLUSION, INCLUSION
 from enrollment.models import Screening
-from scr_escc.audit import ReasonForChangeFormMixin
+from scr_escc.forms import ReasonForChangeFormMixin
 from scr_escc.models import Site
 
 YES_NO = [("True", _("Yes")), ("False", _("No"))]

@@ -34,6 +34,11 @@ class ParticipantStatus(models.TextChoices):
     DECEASED = "deceased", _("Deceased")
 
 
+class Arm(models.TextChoices):
+    A = "A", _("Arm A (experimental): PD-1 inhibitor + paclitaxel/platinum + LDRT + CFRT")
+    B = "B", _("Arm B (control): PD-1 inhibitor + paclitaxel/platinum")
+
+
 class SiteCounter(models.Model):
     """Per-site numbering. Its row lock makes screening numbers and subject IDs gap-free
     and unique under concurrent use: a number is taken and used in the same transaction."""
@@ -140,6 +145,9 @@ class Participant(AuditedModel):
     withdrawal_date = models.DateField(_("withdrawal date"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
+    # Set once, by randomization.services.randomize() through record_randomization(); null until then.
+    arm = models.CharField(_("arm"), max_length=1, choices=Arm.choices, null=True, blank=True, editable=False)
+    randomized_at = models.DateTimeField(_("randomized at"), null=True, blank=True, editable=False)
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )

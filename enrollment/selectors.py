@@ -1,13 +1,9 @@
 """Reads of screenings and participants, always scoped to the user's sites."""
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from enrollment.models import Cohort, Participant, Screening
 from scr_escc.scoping import get_scoped_or_404, scope_to_user
-
-
-def run_in_enrolled_count() -> int:
-    return Participant.objects.filter(cohort=Cohort.RUN_IN).count()
 
 
 def screenings_visible_to(user) -> QuerySet[Screening]:
@@ -19,8 +15,7 @@ def screening_get_for_user(user, pk) -> Screening:
 
 
 def _participants():
-    # `arm` joins the randomization app's allocation (null until randomized) in the same query.
-    return Participant.objects.select_related("site", "screening", "enrolled_by").annotate(arm=F("allocation__arm"))
+    return Participant.objects.select_related("site", "screening", "enrolled_by")
 
 
 def participants_visible_to(user) -> QuerySet[Participant]:
@@ -66,14 +61,12 @@ def participant_flow(*, site=None) -> dict:
     """Participants by cohort, arm and status in one query."""
     from django.db.models import Count
 
-    rows = (
-        _by_site(Participant.objects.all(), site).values("cohort", "allocation__arm", "status").annotate(n=Count("pk"))
-    )
+    rows = _by_site(Participant.objects.all(), site).values("cohort", "arm", "status").annotate(n=Count("pk"))
     flow: dict = {"run_in": {}, "randomized": {}, "A": {}, "B": {}, "not_randomized": {}}
     for row in rows:
         groups = [row["cohort"]]
         if row["cohort"] == Cohort.RANDOMIZED:
-            groups.append(row["allocation__arm"] or "not_randomized")
+            groups.append(row["arm"] or "not_randomized")
         for group in groups:
             counts = flow[group]
             counts[row["status"]] = counts.get(row["status"], 0) + row["n"]

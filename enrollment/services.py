@@ -4,14 +4,17 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.models import Cohort, Participant, ParticipantStatus, Screening, SiteCounter
-from scr_escc.audit import create_record, lock_for_change, require_reason
-from scr_escc.exceptions import DomainError, StudyHalted
+from scr_escc.audit import create_record, lock_for_change, require_reason, save_audited
+from scr_escc.exceptions import DomainError
 from scr_escc.models import Site, Study
-from scr_escc.services import lock_study
+from scr_escc.scoping import require_site_access
+from scr_escc.selectors import sites_visible_to
+from scr_escc.services import ensure_study_open, lock_study
 
 SCREENING_FIELDS = (
     "initials date_of_birth sex consent_date screening_date ecog pgsga_score histology notes "
@@ -25,7 +28,7 @@ class EnrollmentRefused(DomainError):
 
 def _lock_counter(site: Site) -> SiteCounter:
     SiteCounter.objects.get_or_create(site=site)
-    return SiteCounter.objects.select_for_update().get(site=site)
+    return SiteCounter.objects.select_for_update(of=("self",)).get(site=site)
 
 
 def _apply_verdict(screening: Screening) -> None:
@@ -34,8 +37,25 @@ def _apply_verdict(screening: Screening) -> None:
     screening.failed_criteria = list(verdict.failed_criteria)
 
 
-def create_screening(*, site: Site, data: dict, user, previous_screening: Screening | None = None) -> Screening:
+def screening_site(*, user, site: Site | None, previous_screening: Screening | None) -> Site:
+    """The site a new screening belongs to: a re-screening's site, the one named, or the
+    user's only site. 404 for a site the user does not belong to (existence does not leak)."""
+    if previous_screening is not None:
+        site = previous_screening.site
+    elif site is None:
+        sites = list(sites_visible_to(user).filter(active=True)[:2])
+        if len(sites) != 1:
+            raise ValidationError({"site": _("Name the site: you belong to several sites.")})
+        site = sites[0]
+    require_site_access(user, site)
+    return site
+
+
+def create_screening(
+    *, data: dict, user, site: Site | None = None, previous_screening: Screening | None = None
+) -> Screening:
     """Record a screening; its number is the site's next (SH01-S0001…); eligibility computed."""
+    site = screening_site(user=user, site=site, previous_screening=previous_screening)
     if not site.active:
         raise ValidationError({"site": _("Site %(code)s is inactive and cannot screen.") % {"code": site.code}})
     screening = Screening(site=site, created_by=user, previous_screening=previous_screening)
@@ -46,7 +66,9 @@ def create_screening(*, site: Site, data: dict, user, previous_screening: Screen
     screening.full_clean(exclude=["previous_screening", "sequence", "screening_number"])
     with transaction.atomic():
         if previous_screening is not None:
-            _check_rescreen_allowed(Screening.objects.select_for_update().get(pk=previous_screening.pk), site)
+            _check_rescreen_allowed(
+                Screening.objects.select_for_update(of=("self",)).get(pk=previous_screening.pk), site
+            )
         counter = _lock_counter(site)
         counter.last_screening += 1
         counter.save(update_fields=["last_screening"])
@@ -78,8 +100,6 @@ def update_screening(
     reason = require_reason(reason)
     with transaction.atomic():
         current = lock_for_change(screening, expected_version=expected_version)
-        if current.voided:
-            raise ValidationError({"reason_for_change": _("A voided screening cannot be edited.")})
         for field in SCREENING_FIELDS:
             if field in data:
                 setattr(current, field, data[field])
@@ -95,10 +115,7 @@ def update_screening(
                     % {"codes": ", ".join(current.failed_criteria)}
                 }
             )
-        current.version += 1
-        current._history_user = user
-        current._change_reason = reason
-        current.save()
+        save_audited(current, user=user, reason=reason)
     return current
 
 
@@ -111,28 +128,8 @@ def enroll_participant(*, screening: Screening, user, enrollment_date: date | No
     """
     with transaction.atomic():
         study = lock_study()
-        screening = Screening.objects.select_for_update().select_related("site").get(pk=screening.pk)
-        if screening.voided:
-            raise EnrollmentRefused(_("Screening %(number)s is voided.") % {"number": screening.screening_number})
-        later = Screening.objects.filter(previous_screening=screening).first()
-        if later is not None:
-            # The patient's current screening is the later one; enrolling this one would enroll them twice.
-            raise EnrollmentRefused(
-                _("Screening %(number)s was superseded by the re-screening %(later)s; enroll from that one.")
-                % {"number": screening.screening_number, "later": later.screening_number}
-            )
-        if Participant.objects.filter(screening=screening).exists():
-            raise EnrollmentRefused(
-                _("Screening %(number)s is already enrolled as %(subject)s.")
-                % {"number": screening.screening_number, "subject": screening.participant.subject_id}
-            )
-        verdict = screening.verdict()
-        if not verdict.eligible:
-            raise EnrollmentRefused(
-                _("Not eligible: failed %(codes)s.") % {"codes": ", ".join(verdict.failed_criteria)}
-            )
-        if not screening.site.active:
-            raise EnrollmentRefused(_("Site %(code)s is inactive.") % {"code": screening.site.code})
+        screening = Screening.objects.select_for_update(of=("self",)).select_related("site").get(pk=screening.pk)
+        _check_enrollable(screening)
         cohort = _cohort_for(study)
         counter = _lock_counter(screening.site)
         counter.last_subject += 1
@@ -147,18 +144,40 @@ def enroll_participant(*, screening: Screening, user, enrollment_date: date | No
             enrolled_by=user,
         )
         create_record(participant, user=user, reason=_("Enrolled"))
+        if cohort == Cohort.RUN_IN:
+            Study.objects.filter(pk=study.pk).update(run_in_enrolled=F("run_in_enrolled") + 1)
     return participant
 
 
+def _check_enrollable(screening: Screening) -> None:
+    """The screening's own reasons to refuse: voided, superseded, enrolled, not eligible, site inactive."""
+    number = screening.screening_number
+    if screening.voided:
+        raise EnrollmentRefused(_("Screening %(number)s is voided.") % {"number": number})
+    later = Screening.objects.filter(previous_screening=screening).first()
+    if later is not None:
+        # The patient's current screening is the later one; enrolling this one would enroll them twice.
+        raise EnrollmentRefused(
+            _("Screening %(number)s was superseded by the re-screening %(later)s; enroll from that one.")
+            % {"number": number, "later": later.screening_number}
+        )
+    enrolled = Participant.objects.filter(screening=screening).values_list("subject_id", flat=True).first()
+    if enrolled is not None:
+        raise EnrollmentRefused(
+            _("Screening %(number)s is already enrolled as %(subject)s.") % {"number": number, "subject": enrolled}
+        )
+    verdict = screening.verdict()
+    if not verdict.eligible:
+        raise EnrollmentRefused(_("Not eligible: failed %(codes)s.") % {"codes": ", ".join(verdict.failed_criteria)})
+    if not screening.site.active:
+        raise EnrollmentRefused(_("Site %(code)s is inactive.") % {"code": screening.site.code})
+
+
 def _cohort_for(study: Study) -> str:
-    if study.phase == Study.Phase.HALTED:
-        raise StudyHalted(_("Enrollment refused: the study is halted by the stopping rule."))
-    if study.phase == Study.Phase.TERMINATED:
-        raise StudyHalted(_("Enrollment refused: the study is terminated."))
+    ensure_study_open(study, action=_("Enrollment"))
     if study.phase == Study.Phase.RANDOMIZATION:
         return Cohort.RANDOMIZED
-    enrolled = Participant.objects.filter(cohort=Cohort.RUN_IN).count()
-    if enrolled >= study.run_in_max:
+    if study.run_in_enrolled >= study.run_in_max:
         raise EnrollmentRefused(
             _("Enrollment refused: the safety run-in is full (%(max)s of %(max)s). Randomization has not opened yet.")
             % {"max": study.run_in_max}
@@ -172,7 +191,7 @@ def withdraw_participant(
     reason = require_reason(reason, field="withdrawal_reason")
     with transaction.atomic():
         current = lock_for_change(participant, expected_version=expected_version)
-        if current.status != ParticipantStatus.ON_STUDY:
+        if not can_withdraw(current):
             raise ValidationError(
                 {
                     "withdrawal_date": _("Only a participant on study can be withdrawn (now: %(s)s).")
@@ -186,11 +205,26 @@ def withdraw_participant(
         current.status = ParticipantStatus.WITHDRAWN
         current.withdrawal_date = withdrawal_date
         current.withdrawal_reason = reason
-        current.version += 1
-        current._history_user = user
-        current._change_reason = _("Withdrawn: %(reason)s") % {"reason": reason}
-        current.save()
+        save_audited(current, user=user, reason=_("Withdrawn: %(reason)s") % {"reason": reason})
     return current
+
+
+def can_withdraw(participant: Participant) -> bool:
+    return participant.status == ParticipantStatus.ON_STUDY
+
+
+def record_randomization(*, participant: Participant, arm: str, randomized_at, user) -> Participant:
+    """Store the arm on the participant (open-label, SPEC §6), so apps above read it here.
+
+    Called by randomization.services.randomize() inside its transaction, with the
+    participant row locked there; an arm is set once.
+    """
+    current = Participant.objects.select_for_update(of=("self",)).get(pk=participant.pk)
+    if current.arm is not None:
+        raise DomainError(_("%(s)s is already randomized.") % {"s": current.subject_id})
+    current.arm = arm
+    current.randomized_at = randomized_at
+    return save_audited(current, user=user, reason=_("Randomized to arm %(arm)s") % {"arm": arm})
 
 
 def mark_deceased(*, participant: Participant, death_date: date, user, reason: str) -> Participant:
@@ -198,27 +232,19 @@ def mark_deceased(*, participant: Participant, death_date: date, user, reason: s
 
     Called inside the caller's transaction; the participant row is locked here.
     """
-    current = Participant.objects.select_for_update().get(pk=participant.pk)
+    current = Participant.objects.select_for_update(of=("self",)).get(pk=participant.pk)
     if current.status == ParticipantStatus.DECEASED and current.death_date == death_date:
         return current
     current.status = ParticipantStatus.DECEASED
     current.death_date = death_date
-    current.version += 1
-    current._history_user = user
-    current._change_reason = reason
-    current.save()
-    return current
+    return save_audited(current, user=user, reason=reason)
 
 
 def revert_death(*, participant: Participant, user, reason: str) -> Participant:
     """Undo `deceased` when the Grade 5 AE that set it is corrected or voided."""
-    current = Participant.objects.select_for_update().get(pk=participant.pk)
+    current = Participant.objects.select_for_update(of=("self",)).get(pk=participant.pk)
     if current.status != ParticipantStatus.DECEASED:
         return current
     current.status = ParticipantStatus.WITHDRAWN if current.withdrawal_date else ParticipantStatus.ON_STUDY
     current.death_date = None
-    current.version += 1
-    current._history_user = user
-    current._change_reason = reason
-    current.save()
-    return current
+    return save_audited(current, user=user, reason=reason)

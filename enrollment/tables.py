@@ -100,7 +100,7 @@ class ParticipantFilter(django_filters.FilterSet):
     site = django_filters.ModelChoiceFilter(queryset=Site.objects.all(), label=_("Site"))
     cohort = django_filters.ChoiceFilter(choices=Cohort.choices, label=_("Cohort"))
     status = django_filters.ChoiceFilter(choices=ParticipantStatus.choices, label=_("Status"))
-    arm = django_filters.ChoiceFilter(field_name="allocation__arm", choices=[("A", "A"), ("B", "B")], label=_("Arm"))
+    arm = django_filters.ChoiceFilter(field_name="arm", choices=[("A", "A"), ("B", "B")], label=_("Arm"))
 
     class Meta:
         model = Participant

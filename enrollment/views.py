@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,11 +12,9 @@ from enrollment.eligibility import CRITERIA, describe
 from enrollment.forms import ScreeningForm, WithdrawForm
 from enrollment.panels import render_participant_panels
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
-from scr_escc.audit import history_entries
-from scr_escc.exceptions import DomainError
-from scr_escc.scoping import require_site_access
+from scr_escc.audit import ensure_not_voided, history_entries
 from scr_escc.selectors import sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error
+from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -40,11 +38,12 @@ def screening_create(request, previous_pk=None):
         initial["site"] = previous.site
     form = ScreeningForm(request.POST or None, sites=sites, initial=initial)
     if request.method == "POST" and form.is_valid():
-        site = previous.site if previous is not None else form.cleaned_data["site"]
-        require_site_access(request.user, site)
         try:
             screening = services.create_screening(
-                site=site, data=form.cleaned_data, user=request.user, previous_screening=previous
+                site=form.cleaned_data.get("site"),
+                data=form.cleaned_data,
+                user=request.user,
+                previous_screening=previous,
             )
         except ValidationError as error:
             apply_validation_error(form, error)
@@ -87,10 +86,10 @@ def screening_detail(request, pk):
 
 
 @permission_required(CLINICAL, raise_exception=True)
+@refusals_as_messages("screening-detail", "pk")
 def screening_edit(request, pk):
     screening = selectors.screening_get_for_user(request.user, pk)
-    if screening.voided:
-        raise PermissionDenied
+    ensure_not_voided(screening)
     form = ScreeningForm(request.POST or None, instance=screening)
     if request.method == "POST" and form.is_valid():
         saved = apply_change(
@@ -130,13 +129,10 @@ def screening_detail_url(screening) -> str:
 
 @require_POST
 @permission_required(CLINICAL, raise_exception=True)
+@refusals_as_messages("screening-detail", "pk")
 def screening_enroll(request, pk):
     screening = selectors.screening_get_for_user(request.user, pk)
-    try:
-        participant = services.enroll_participant(screening=screening, user=request.user)
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-        return redirect("screening-detail", pk=pk)
+    participant = services.enroll_participant(screening=screening, user=request.user)
     messages.success(
         request,
         _("Enrolled as %(subject)s, cohort: %(cohort)s.")
@@ -165,6 +161,7 @@ def participant_detail(request, subject_id):
             "participant": participant,
             "screening": screening,
             "can_edit": request.user.has_perm(CLINICAL),
+            "can_withdraw": request.user.has_perm(CLINICAL) and services.can_withdraw(participant),
             "panels": render_participant_panels(request, participant),
         },
     )

@@ -1,12 +1,11 @@
-"""The allocations dataset of the CSV exports (SPEC §8), and the arm columns other datasets share.
+"""The allocations dataset of the CSV exports (SPEC §8).
 
 Only allocations made are exported; unused entries of the list never leave the database
 through an export (SPEC §6 concealment).
 """
 
-from django.db.models import Case, CharField, Value, When
-
-from randomization.models import Allocation, Arm
+from enrollment.exports import arm_columns
+from randomization.models import Allocation
 from scr_escc.csvexport import (
     CODE,
     DATETIME,
@@ -19,28 +18,6 @@ from scr_escc.csvexport import (
     studyid,
     usubjid,
 )
-
-ARM_NAMES = {code: str(label) for code, label in Arm.choices}
-
-
-def arm_columns(path: str) -> tuple[Column, Column]:
-    """ARMCD and ARM from the arm code at `path` (empty when not randomized)."""
-    name = Case(
-        *(When(**{path: code}, then=Value(text)) for code, text in ARM_NAMES.items()),
-        default=Value(""),
-        output_field=CharField(),
-    )
-    return (
-        Column(
-            "ARMCD",
-            "Randomized arm code; empty for the run-in cohort and before randomization.",
-            CODE,
-            path,
-            ", ".join(ARM_NAMES),
-        ),
-        Column("ARM", "Randomized arm with its regimen.", TEXT, name, "; ".join(ARM_NAMES.values())),
-    )
-
 
 ALLOCATIONS = Dataset(
     name="allocations",

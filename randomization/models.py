@@ -4,13 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models import Participant
+from enrollment.models import Arm, Participant
 from scr_escc.models import Site
 
-
-class Arm(models.TextChoices):
-    A = "A", _("Arm A (experimental): PD-1 inhibitor + paclitaxel/platinum + LDRT + CFRT")
-    B = "B", _("Arm B (control): PD-1 inhibitor + paclitaxel/platinum")
+# Fewer unused entries than this in a stratum alerts the data manager (SPEC §6).
+LOW_LIST_THRESHOLD = 4
 
 
 class AllocationList(models.Model):

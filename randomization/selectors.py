@@ -2,15 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
-from randomization.models import Allocation, AllocationEntry, AllocationList, Stratum
-from scr_escc.scoping import get_scoped_or_404, scope_to_user
-
-
-def arm_of(participant) -> str | None:
-    """The participant's arm ("A" or "B"), or None when not randomized."""
-    return Allocation.objects.filter(participant=participant).values_list("arm", flat=True).first()
+from enrollment.models import Cohort, ParticipantStatus
+from randomization.models import LOW_LIST_THRESHOLD, Allocation, AllocationEntry, AllocationList, Stratum
+from scr_escc.scoping import scope_to_user
 
 
 def allocation_of(participant) -> Allocation | None:
@@ -19,6 +17,15 @@ def allocation_of(participant) -> Allocation | None:
 
 def allocation_list_exists() -> bool:
     return AllocationList.objects.filter(active=True).exists()
+
+
+def can_randomize(participant) -> bool:
+    """Whether the participant page offers randomization (the service decides again)."""
+    return (
+        participant.cohort == Cohort.RANDOMIZED
+        and participant.arm is None
+        and participant.status == ParticipantStatus.ON_STUDY
+    )
 
 
 def active_list() -> AllocationList | None:
@@ -33,15 +40,6 @@ def allocations_visible_to(user):
     )
 
 
-def allocation_get_for_user(user, subject_id):
-    return get_scoped_or_404(
-        Allocation.objects.select_related("participant"),
-        user,
-        site_field="participant__site",
-        participant__subject_id=subject_id,
-    )
-
-
 @dataclass(frozen=True)
 class StratumUsage:
     code: str
@@ -52,11 +50,16 @@ class StratumUsage:
     def unused(self) -> int:
         return self.total - self.used
 
+    @property
+    def low(self) -> bool:
+        """Fewer unused entries than the low-list alert threshold (SPEC §6)."""
+        return self.unused < LOW_LIST_THRESHOLD
+
 
 def list_usage_for_admin(user) -> list[StratumUsage]:
     """Entries used and left per stratum. Remaining counts help predict the next arm, so admins only."""
     if not user.has_perm("scr_escc.manage_allocation_list"):
-        raise PermissionError("Only admins see the allocation list.")
+        raise PermissionDenied(_("Only data managers see the allocation list."))
     strata = Stratum.objects.filter(allocation_list__active=True).annotate(
         total=Count("entries"), used=Count("entries", filter=Q(entries__allocation__isnull=False))
     )
@@ -66,7 +69,7 @@ def list_usage_for_admin(user) -> list[StratumUsage]:
 def list_entries_for_admin(user):
     """Every entry of the active list, with its allocation if used. Admins only (concealment)."""
     if not user.has_perm("scr_escc.manage_allocation_list"):
-        raise PermissionError("Only admins see the allocation list.")
+        raise PermissionDenied(_("Only data managers see the allocation list."))
     return (
         AllocationEntry.objects.filter(stratum__allocation_list__active=True)
         .select_related("stratum", "allocation", "allocation__participant")

@@ -7,14 +7,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from enrollment.models import Cohort, Participant, ParticipantStatus
+from enrollment.services import record_randomization
 from randomization import blocks
-from randomization.models import Allocation, AllocationEntry, AllocationList, Stratum
+from randomization.models import LOW_LIST_THRESHOLD, Allocation, AllocationEntry, AllocationList, Stratum
 from scr_escc.alerts import queue_alert
-from scr_escc.exceptions import DomainError, StudyHalted
+from scr_escc.exceptions import DomainError
 from scr_escc.models import Alert, Site, Study
-from scr_escc.services import lock_study
-
-LOW_LIST_THRESHOLD = 4
+from scr_escc.services import ensure_study_open, lock_study
 
 
 class RandomizationRefused(DomainError):
@@ -118,43 +117,16 @@ def randomize(*, participant: Participant, user) -> Allocation:
     """
     with transaction.atomic():
         study = lock_study()
-        if study.phase in (Study.Phase.HALTED, Study.Phase.TERMINATED):
-            raise StudyHalted(
-                _("Randomization refused: the study is %(phase)s.") % {"phase": study.get_phase_display()}
-            )
-        if study.phase != Study.Phase.RANDOMIZATION:
-            raise RandomizationRefused(
-                _("Randomization refused: randomization has not opened (the study is in the safety run-in).")
-            )
-        participant = Participant.objects.select_for_update().select_related("site", "screening").get(pk=participant.pk)
-        if Allocation.objects.filter(participant=participant).exists():
-            raise AlreadyRandomized(_("%(s)s is already randomized.") % {"s": participant.subject_id})
-        if participant.cohort != Cohort.RANDOMIZED:
-            raise RandomizationRefused(
-                _("%(s)s is in the safety run-in cohort, which is not randomized.") % {"s": participant.subject_id}
-            )
-        if participant.status != ParticipantStatus.ON_STUDY:
-            raise RandomizationRefused(
-                _("%(s)s is %(status)s and cannot be randomized.")
-                % {"s": participant.subject_id, "status": participant.get_status_display()}
-            )
-        if not participant.screening.eligible:
-            raise RandomizationRefused(_("%(s)s's screening is not eligible.") % {"s": participant.subject_id})
+        _check_phase(study)
+        participant = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("site", "screening")
+            .get(pk=participant.pk)
+        )
+        _check_participant(participant)
         code = participant_stratum_code(participant, study)
-        stratum = Stratum.objects.select_for_update().filter(allocation_list__active=True, code=code).first()
-        if stratum is None:
-            raise RandomizationRefused(
-                _("No allocation list for stratum %(c)s. Contact the data manager.") % {"c": code}
-            )
-        entry = AllocationEntry.objects.filter(stratum=stratum, allocation__isnull=True).order_by("sequence").first()
-        if entry is None:
-            raise RandomizationRefused(
-                _(
-                    "The allocation list for stratum %(c)s is exhausted. Contact the data "
-                    "manager; no participant of this stratum can be randomized until then."
-                )
-                % {"c": code}
-            )
+        stratum = _lock_stratum(code)
+        entry = _next_entry(stratum)
         try:
             with transaction.atomic():
                 allocation = Allocation.objects.create(
@@ -167,19 +139,77 @@ def randomize(*, participant: Participant, user) -> Allocation:
                 )
         except IntegrityError:
             raise AlreadyRandomized(_("%(s)s is already randomized.") % {"s": participant.subject_id})
-        remaining = AllocationEntry.objects.filter(stratum=stratum, allocation__isnull=True).count()
-        if remaining < LOW_LIST_THRESHOLD and not stratum.low_alerted:
-            stratum.low_alerted = True
-            stratum.save(update_fields=["low_alerted"])
-            queue_alert(
-                kind=Alert.Kind.ALLOCATION_LIST_LOW,
-                key=f"allocation_list_low:{stratum.allocation_list_id}:{code}",
-                subject=_("Allocation list running low in stratum %(c)s") % {"c": code},
-                body=_(
-                    "Stratum %(c)s of the SCR-ESCC-01 allocation list has %(n)s unused entries left. The data "
-                    "manager should act before it is exhausted: randomization in an exhausted stratum is refused."
-                )
-                % {"c": code, "n": remaining},
-                link="/randomization/",
-            )
+        record_randomization(
+            participant=participant, arm=allocation.arm, randomized_at=allocation.randomized_at, user=user
+        )
+        _alert_if_low(stratum)
     return allocation
+
+
+def _check_phase(study: Study) -> None:
+    ensure_study_open(study, action=_("Randomization"))
+    if study.phase != Study.Phase.RANDOMIZATION:
+        raise RandomizationRefused(
+            _("Randomization refused: randomization has not opened (the study is in the safety run-in).")
+        )
+
+
+def _check_participant(participant: Participant) -> None:
+    subject = participant.subject_id
+    if participant.arm is not None or Allocation.objects.filter(participant=participant).exists():
+        raise AlreadyRandomized(_("%(s)s is already randomized.") % {"s": subject})
+    if participant.cohort != Cohort.RANDOMIZED:
+        raise RandomizationRefused(_("%(s)s is in the safety run-in cohort, which is not randomized.") % {"s": subject})
+    if participant.status != ParticipantStatus.ON_STUDY:
+        raise RandomizationRefused(
+            _("%(s)s is %(status)s and cannot be randomized.")
+            % {"s": subject, "status": participant.get_status_display()}
+        )
+    if not participant.screening.eligible:
+        raise RandomizationRefused(_("%(s)s's screening is not eligible.") % {"s": subject})
+
+
+def _lock_stratum(code: str) -> Stratum:
+    stratum = Stratum.objects.select_for_update(of=("self",)).filter(allocation_list__active=True, code=code).first()
+    if stratum is None:
+        raise RandomizationRefused(_("No allocation list for stratum %(c)s. Contact the data manager.") % {"c": code})
+    return stratum
+
+
+def _next_entry(stratum: Stratum) -> AllocationEntry:
+    """The first unused entry; read while the stratum row is locked, so never one twice."""
+    entry = AllocationEntry.objects.filter(stratum=stratum, allocation__isnull=True).order_by("sequence").first()
+    if entry is None:
+        raise RandomizationRefused(
+            _(
+                "The allocation list for stratum %(c)s is exhausted. Contact the data "
+                "manager; no participant of this stratum can be randomized until then."
+            )
+            % {"c": stratum.code}
+        )
+    return entry
+
+
+def _alert_if_low(stratum: Stratum) -> None:
+    remaining = AllocationEntry.objects.filter(stratum=stratum, allocation__isnull=True).count()
+    if remaining >= LOW_LIST_THRESHOLD or stratum.low_alerted:
+        return
+    stratum.low_alerted = True
+    stratum.save(update_fields=["low_alerted"])
+    queue_alert(
+        kind=Alert.Kind.ALLOCATION_LIST_LOW,
+        key=f"allocation_list_low:{stratum.allocation_list_id}:{stratum.code}",
+        subject=_("Allocation list running low in stratum %(c)s") % {"c": stratum.code},
+        body=_(
+            "Stratum %(c)s of the SCR-ESCC-01 allocation list has %(n)s unused entries left. The data "
+            "manager should act before it is exhausted: randomization in an exhausted stratum is refused."
+        )
+        % {"c": stratum.code, "n": remaining},
+        link="/randomization/",
+    )
+
+
+def check_stratification_change(*, before: dict, study: Study) -> None:
+    """Registered with the core's settings checks: stratification is fixed once a list exists."""
+    if study.stratify_by_site != before["stratify_by_site"] and AllocationList.objects.filter(active=True).exists():
+        raise ValidationError({"stratify_by_site": _("Stratification cannot change once an allocation list exists.")})

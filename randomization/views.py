@@ -9,14 +9,14 @@ from enrollment.selectors import participant_get_for_user
 from randomization import selectors, services
 from randomization.forms import GenerateListForm, ImportListForm
 from randomization.models import Arm
-from scr_escc.exceptions import DomainError
 from scr_escc.selectors import get_study
-from scr_escc.views import apply_validation_error
+from scr_escc.views import apply_validation_error, refusals_as_messages
 
 MANAGE = "scr_escc.manage_allocation_list"
 
 
 @permission_required("scr_escc.view_balance_report", raise_exception=True)
+@refusals_as_messages("randomization")
 def overview(request):
     is_admin = request.user.has_perm(MANAGE)
     generate_form = GenerateListForm(request.POST if request.POST.get("action") == "generate" else None)
@@ -48,8 +48,6 @@ def overview(request):
                 return redirect("randomization")
         except ValidationError as error:
             apply_validation_error(import_form if request.POST.get("action") == "import" else generate_form, error)
-        except DomainError as refusal:
-            messages.error(request, refusal.message)
     context = {
         "report": selectors.balance_report(),
         "allocation_list": selectors.active_list(),
@@ -76,18 +74,15 @@ def list_entries(request):
 
 
 @permission_required("scr_escc.enter_clinical_data", raise_exception=True)
+@refusals_as_messages("participant-detail", "subject_id")
 def randomize(request, subject_id):
     participant = participant_get_for_user(request.user, subject_id)
     if request.method == "POST":
-        try:
-            allocation = services.randomize(participant=participant, user=request.user)
-        except DomainError as refusal:
-            messages.error(request, refusal.message)
-        else:
-            messages.success(
-                request,
-                _("%(s)s randomized to %(arm)s.") % {"s": participant.subject_id, "arm": Arm(allocation.arm).label},
-            )
+        allocation = services.randomize(participant=participant, user=request.user)
+        messages.success(
+            request,
+            _("%(s)s randomized to %(arm)s.") % {"s": participant.subject_id, "arm": Arm(allocation.arm).label},
+        )
         return redirect("participant-detail", subject_id=participant.subject_id)
     study = get_study()
     return render(

@@ -13,7 +13,7 @@ from enrollment import selectors as enrollment
 from randomization import selectors as randomization
 from safety import selectors as safety
 from scr_escc.alerts import alerts_needing_attention
-from scr_escc.selectors import get_study
+from scr_escc.selectors import get_study, stopping_rule_level
 
 
 @dataclass
@@ -43,15 +43,6 @@ class DashboardSummary:
     charts: dict = field(default_factory=dict)
 
 
-def stopping_rule_level(count: int, threshold: int) -> str:
-    """How close the count is to the threshold, for its colour: ok, warning, danger."""
-    if count >= threshold:
-        return "danger"
-    if count and count >= threshold - 1:
-        return "warning"
-    return "ok" if count == 0 else "caution"
-
-
 def dashboard_summary(*, site=None) -> DashboardSummary:
     study = get_study()
     flow = enrollment.participant_flow(site=site)
@@ -65,7 +56,7 @@ def dashboard_summary(*, site=None) -> DashboardSummary:
         threshold=study.stopping_threshold,
         level=stopping_rule_level(study.treatment_related_grade5, study.stopping_threshold),
         events=safety.stopping_rule_events(),
-        run_in_enrolled=enrollment.run_in_enrolled_count(),
+        run_in_enrolled=study.run_in_enrolled,
         run_in_observed=run_in.get("on_study", 0),
         funnel=enrollment.screening_funnel(site=site),
         flow=flow,

@@ -21,7 +21,7 @@ from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
 from reports.models import ExportRecord
 from safety.exports import DATASETS as SAFETY_DATASETS
 from safety.models import AdverseEvent
-from scr_escc.audit import HIDDEN_FIELDS
+from scr_escc.audit import HIDDEN_FIELDS, history_action
 from scr_escc.csvexport import (
     CODE,
     DATETIME,
@@ -79,7 +79,7 @@ ALERTS = Dataset(
 IDENTIFIER_FIELDS = {"initials", "date_of_birth", "notes"}
 AUDITED = (("screening", Screening), ("participant", Participant), ("adverse_event", AdverseEvent), ("study", Study))
 ACTIONS = "created, changed, voided, deleted, phase_changed, exported"
-_ACTION = {"+": "created", "~": "changed", "-": "deleted"}
+_ACTION = {"+": "created", "~": "changed", "-": "deleted", "void": "voided"}
 
 
 def _utc(moment: datetime | None) -> str:
@@ -119,7 +119,8 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
                     else:
                         changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
             reason = row.history_change_reason or ""
-            action = "voided" if reason.startswith("Voided:") else _ACTION.get(row.history_type, row.history_type)
+            same_record = previous if previous is not None and previous.id == row.id else None
+            action = _ACTION[history_action(row, same_record)]
             yield [
                 _utc(row.history_date),
                 neutralize(row.history_user.get_username()) if row.history_user else "system",

@@ -10,10 +10,22 @@ from rest_framework.views import APIView
 from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
 from safety.models import ActionTaken, AdverseEvent, Attribution, CtcaeTerm, Outcome, Seriousness
-from scr_escc.api import has_perm
-from scr_escc.audit import ReasonForChangeSerializerMixin
+from scr_escc.api import ReasonForChangeSerializerMixin, has_perm
 
 CLINICAL = "scr_escc.enter_clinical_data"
+
+
+SERVICE_FIELDS = (
+    "grade",
+    "onset_date",
+    "end_date",
+    "ongoing",
+    "serious",
+    "seriousness_criteria",
+    "action_taken",
+    "outcome",
+    "death_date",
+)
 
 
 class AttributionSerializer(serializers.Serializer):
@@ -48,50 +60,16 @@ class AdverseEventSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
     version = serializers.IntegerField(required=False)
 
     def to_service_data(self) -> dict:
-        """The validated request as the service's field names, resolving the term."""
+        """The validated request in the service's field names; the service resolves the term."""
         attrs = dict(self.validated_data)
         data: dict = {}
         if "term" in attrs:
-            term_text = attrs.pop("term").strip()
-            term = CtcaeTerm.objects.filter(term__iexact=term_text).first()
-            soc = attrs.pop("soc", None)
-            if term is None:
-                other = CtcaeTerm.objects.filter(
-                    soc__iexact=(soc or "").strip(), term__endswith="- Other, specify"
-                ).first()
-                if other is None:
-                    raise serializers.ValidationError(
-                        {
-                            "term": [
-                                f"“{term_text}” is not a CTCAE v5.0 term. To record it as “Other, specify”, "
-                                "give its system organ class in `soc`."
-                            ]
-                        }
-                    )
-                data["ctcae_term"], data["other_specify"] = other, term_text
-            else:
-                data["ctcae_term"], data["other_specify"] = term, ""
+            data["term"], data["soc"] = attrs.pop("term"), attrs.pop("soc", None)
         for name, value in (attrs.pop("attributions", None) or {}).items():
             data[f"attribution_{name}"] = value
-        for field in (
-            "grade",
-            "onset_date",
-            "end_date",
-            "ongoing",
-            "serious",
-            "seriousness_criteria",
-            "action_taken",
-            "outcome",
-            "death_date",
-        ):
+        for field in SERVICE_FIELDS:
             if field in attrs:
                 data[field] = attrs[field]
-        if self.instance is None:
-            data.setdefault("seriousness_criteria", [])
-            data.setdefault("end_date", None)
-            data.setdefault("death_date", None)
-            if "ongoing" not in data:
-                data["ongoing"] = data["end_date"] is None and data.get("grade") != 5
         return data
 
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Case, CharField, F, Q, Value, When
 
-from randomization.exports import arm_columns
+from enrollment.exports import arm_columns
 from safety.models import ActionTaken, AdverseEvent, Attribution, Intervention, Outcome, Seriousness
 from scr_escc.csvexport import (
     CODE,
@@ -56,7 +56,7 @@ ADVERSE_EVENTS = Dataset(
         Column("SITEID", "Study site code.", CODE, "participant__site__code"),
         Column("AEID", "Record identifier of the AE in this system (stable; cite it in queries).", INTEGER, "pk"),
         Column("COHORT", "Cohort of the participant.", CODE, "participant__cohort", "run_in, randomized"),
-        *arm_columns("participant__allocation__arm"),
+        *arm_columns("participant__arm"),
         Column(
             "AETERM",
             "Reported term: the CTCAE term, or the specified text of an “Other, specify”.",

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.forms import DateInput
 from safety.models import AdverseEvent, Attribution, CtcaeTerm, Seriousness
-from scr_escc.audit import ReasonForChangeFormMixin
+from safety.selectors import ctcae_term_by_name
+from scr_escc.forms import ReasonForChangeFormMixin
 
 
 class CtcaeTermField(forms.CharField):
@@ -36,7 +37,7 @@ class CtcaeTermField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value)
-        term = CtcaeTerm.objects.filter(term__iexact=value.strip()).first()
+        term = ctcae_term_by_name(value)
         if term is None:
             raise forms.ValidationError(
                 _(

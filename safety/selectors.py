@@ -87,12 +87,12 @@ def max_grade_by_group(*, site=None) -> dict:
     participants = Participant.objects.all() if site is None else Participant.objects.filter(site=site)
     rows = (
         participants.annotate(max_grade=Subquery(max_grade))
-        .values("cohort", "allocation__arm", "max_grade")
+        .values("cohort", "arm", "max_grade")
         .annotate(n=Count("pk"))
     )
     table: dict[str, dict] = {"run_in": {}, "A": {}, "B": {}}
     for row in rows:
-        group = "run_in" if row["cohort"] == "run_in" else (row["allocation__arm"] or "not_randomized")
+        group = "run_in" if row["cohort"] == "run_in" else (row["arm"] or "not_randomized")
         counts = table.setdefault(group, {})
         key = row["max_grade"] or 0
         counts[key] = counts.get(key, 0) + row["n"]
@@ -134,3 +134,8 @@ def deaths(*, site=None, limit: int = 50) -> tuple[list[AdverseEvent], int]:
     fatal = _active_aes(site).filter(grade=5)
     rows = list(fatal.select_related("participant", "participant__site").order_by("-death_date", "-pk")[:limit])
     return rows, fatal.count()
+
+
+def ctcae_term_by_name(name: str) -> CtcaeTerm | None:
+    """The CTCAE v5.0 term spelled `name` (any case), or None."""
+    return CtcaeTerm.objects.filter(term__iexact=(name or "").strip()).first()

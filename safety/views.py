@@ -3,7 +3,7 @@ import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,10 +16,10 @@ from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
 from safety.forms import AdverseEventForm, VoidForm
 from safety.models import AdverseEvent, CtcaeTerm
-from scr_escc.audit import history_entries
+from scr_escc.audit import ensure_not_voided, history_entries
 from scr_escc.models import Site
 from scr_escc.selectors import get_study, sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error
+from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -139,8 +139,8 @@ def _saved_message(request, ae):
     }
     if ae.serious:
         text += " " + _("SAE: an alert to the PI and safety contacts is on its way.")
-    study = get_study()
-    if study.phase == study.Phase.HALTED and ae.grade == 5 and ae.treatment_related:
+    if ae.halted_study:
+        study = get_study()
         text += " " + _("The stopping rule is reached (%(n)s of %(t)s): the study is halted.") % {
             "n": study.treatment_related_grade5,
             "t": study.stopping_threshold,
@@ -163,10 +163,10 @@ def ae_detail(request, pk):
 
 
 @permission_required(CLINICAL, raise_exception=True)
+@refusals_as_messages("ae-detail", "pk")
 def ae_edit(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
-    if ae.voided:
-        raise PermissionDenied
+    ensure_not_voided(ae)
     form = AdverseEventForm(request.POST or None, instance=ae, participant=ae.participant)
     if request.method == "POST" and form.is_valid():
         saved = apply_change(
@@ -186,8 +186,10 @@ def ae_edit(request, pk):
 
 
 @permission_required(CLINICAL, raise_exception=True)
+@refusals_as_messages("ae-detail", "pk")
 def ae_void(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
+    ensure_not_voided(ae)
     form = VoidForm(request.POST or None, initial={"version": ae.version})
     if request.method == "POST" and form.is_valid():
         voided = apply_change(

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -44,6 +45,19 @@ def has_perm(codename: str) -> type[permissions.BasePermission]:
 
     HasPerm.__name__ = f"HasPerm_{codename.replace('.', '_')}"
     return HasPerm
+
+
+class ReasonForChangeSerializerMixin(serializers.Serializer):
+    """API twin of the form mixin: PATCH/PUT need `reason_for_change`; `version` is optional."""
+
+    reason_for_change = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None and not (attrs.get("reason_for_change") or "").strip():
+            raise serializers.ValidationError({"reason_for_change": [_("A reason for change is required.")]})
+        return attrs
 
 
 class StudySerializer(serializers.Serializer):

@@ -1,22 +1,23 @@
 """The audit trail (SPEC §9) in one reusable piece.
 
 A clinical model inherits `AuditedModel` (history of every change, a version for stale-edit
-detection) and, if it may be voided, `VoidableModel`. Services change it only through
-`save_change()` / `void_record()`, which demand a reason and refuse a stale edit. Forms mix
-in `ReasonForChangeFormMixin`; API serializers mix in `ReasonForChangeSerializerMixin`.
+detection) and, if it may be voided, `VoidableModel`. Services lock a record with
+`lock_for_change()` (stale and voided records refused), and write it only through
+`save_audited()` / `create_record()` / `void_audited()`, so every write has a history row
+with who, when and why. A void is the history row where `voided` turns true.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 from simple_history.models import HistoricalRecords
+
+from scr_escc.exceptions import RecordVoided
 
 
 class StaleEdit(Exception):
@@ -66,92 +67,54 @@ def require_reason(reason: str | None, field: str = "reason_for_change") -> str:
     return reason
 
 
-def create_record(instance: AuditedModel, *, user, reason: str = "Initial entry") -> AuditedModel:
-    """First entry of a record: validated, saved, history row 'created' with who and why."""
-    instance.full_clean()
+def save_audited(instance: AuditedModel, *, user, reason: str) -> AuditedModel:
+    """The one audited write every service uses: a history row with who and why.
+
+    A first entry is version 1; every later save raises the version, which is what the
+    stale-edit check compares. The caller validates and holds the row lock.
+    """
+    if not instance._state.adding:
+        instance.version += 1
     instance._history_user = user
     instance._change_reason = reason
     instance.save()
     return instance
 
 
-def lock_for_change(instance: AuditedModel, *, expected_version: int | None) -> AuditedModel:
-    """Lock the row and refuse the change if it moved on since the user read it.
+def create_record(instance: AuditedModel, *, user, reason: str, validate_constraints: bool = True) -> AuditedModel:
+    """First entry of a record: validated, saved, history row 'created' with who and why."""
+    instance.full_clean(validate_constraints=validate_constraints)
+    return save_audited(instance, user=user, reason=reason)
 
-    Must run inside a transaction. Returns the locked current row.
+
+def void_audited(instance: VoidableModel, *, user, reason: str) -> VoidableModel:
+    """Void a locked record: it stays, flagged, and its history shows the void with the reason."""
+    instance.voided = True
+    instance.void_reason = reason
+    instance.voided_at = timezone.now()
+    return save_audited(instance, user=user, reason=reason)
+
+
+def lock_for_change(instance: AuditedModel, *, expected_version: int | None) -> AuditedModel:
+    """Lock the row for a change; refuse it if the row moved on since the user read it, or is voided.
+
+    Must run inside a transaction. Returns the locked current row. Only this row is locked
+    (`of=("self",)`), never rows a default join would add.
     """
-    current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+    current = type(instance)._default_manager.select_for_update(of=("self",)).get(pk=instance.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit()
+    ensure_not_voided(current)
     return current
 
 
-def save_change(
-    instance: AuditedModel, *, user, reason: str | None, expected_version: int | None = None, clean: bool = True
-) -> AuditedModel:
-    """An edit after first entry: reason required, stale edit refused, history row kept."""
-    reason = require_reason(reason)
-    with transaction.atomic():
-        current = lock_for_change(instance, expected_version=expected_version)
-        instance.version = current.version + 1
-        if clean:
-            instance.full_clean()
-        instance._history_user = user
-        instance._change_reason = reason
-        instance.save()
-    return instance
-
-
-def void_record(instance: VoidableModel, *, user, reason: str | None, expected_version: int | None = None):
-    reason = require_reason(reason, field="reason")
-    with transaction.atomic():
-        current = lock_for_change(instance, expected_version=expected_version)
-        if current.voided:
-            raise ValidationError({"reason": _("This record is already voided.")})
-        instance.version = current.version + 1
-        instance.voided = True
-        instance.void_reason = reason
-        instance.voided_at = timezone.now()
-        instance._history_user = user
-        instance._change_reason = f"Voided: {reason}"
-        instance.save()
-    return instance
-
-
-class ReasonForChangeFormMixin(forms.Form):
-    """Adds 'reason for change' (required when editing) and the version the user saw."""
-
-    reason_for_change = forms.CharField(
-        label=_("Reason for change"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Required for every change after first entry; kept in the audit trail."),
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        instance = getattr(self, "instance", None)
-        self.is_edit = bool(instance is not None and instance.pk)
-        if self.is_edit:
-            self.fields["reason_for_change"].required = True
-            self.fields["version"].initial = instance.version
-        else:
-            del self.fields["reason_for_change"]
-            del self.fields["version"]
-
-
-class ReasonForChangeSerializerMixin(serializers.Serializer):
-    """API twin of the form mixin: PATCH/PUT need `reason_for_change`; `version` is optional."""
-
-    reason_for_change = serializers.CharField(write_only=True, required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False)
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if self.instance is not None and not (attrs.get("reason_for_change") or "").strip():
-            raise serializers.ValidationError({"reason_for_change": [_("A reason for change is required.")]})
-        return attrs
+def ensure_not_voided(record) -> None:
+    """A voided record is kept as it was: every change to it is refused (pages and API alike)."""
+    if getattr(record, "voided", False):
+        raise RecordVoided(
+            _("This %(record)s is voided; a voided record cannot be changed.")
+            % {"record": type(record)._meta.verbose_name}
+        )
 
 
 @dataclass
@@ -170,8 +133,19 @@ class HistoryEntry:
     changes: list[FieldChange]
 
 
-_KIND = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
+_KIND = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted"), "void": _("Voided")}
 HIDDEN_FIELDS = {"version", "updated_at", "created_at"}
+
+
+def history_action(record, previous) -> str:
+    """What a history row records: "+" created, "~" changed, "-" deleted, or "void".
+
+    A void is the row where the record's `voided` flag turned true (records are never
+    un-voided), read from the data, never from the wording of the reason.
+    """
+    if getattr(record, "voided", False) and not (previous is not None and previous.voided):
+        return "void"
+    return record.history_type
 
 
 def history_entries(instance: AuditedModel) -> list[HistoryEntry]:
@@ -188,7 +162,7 @@ def history_entries(instance: AuditedModel) -> list[HistoryEntry]:
             HistoryEntry(
                 at=record.history_date,
                 user=record.history_user.get_username() if record.history_user else _("system"),
-                kind=_KIND.get(record.history_type, record.history_type),
+                kind=_KIND[history_action(record, previous)],
                 reason=record.history_change_reason or "",
                 changes=changes,
             )

@@ -14,6 +14,10 @@ class DomainError(Exception):
         return self.message
 
 
+class RecordVoided(DomainError):
+    """A change to a voided record: refused the same way on pages (a message) and in the API (409)."""
+
+
 class StudyHalted(DomainError):
     pass
 

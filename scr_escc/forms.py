@@ -4,8 +4,30 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from scr_escc.audit import ReasonForChangeFormMixin
 from scr_escc.models import Study
+
+
+class ReasonForChangeFormMixin(forms.Form):
+    """Adds 'reason for change' (required when editing) and the version the user saw."""
+
+    reason_for_change = forms.CharField(
+        label=_("Reason for change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for every change after first entry; kept in the audit trail."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        self.is_edit = bool(instance is not None and instance.pk)
+        if self.is_edit:
+            self.fields["reason_for_change"].required = True
+            self.fields["version"].initial = instance.version
+        else:
+            del self.fields["reason_for_change"]
+            del self.fields["version"]
 
 
 class LoginForm(AuthenticationForm):

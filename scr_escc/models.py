@@ -124,6 +124,9 @@ class Study(AuditedModel):
         default=2,
         help_text=_("Run-in participants with a treatment-related Grade 5 AE that halt the study."),
     )
+    # Kept by enroll_participant() while this row is locked: the run-in cap and the
+    # open-randomization minimum read it here, so the core never counts clinical rows.
+    run_in_enrolled = models.PositiveSmallIntegerField(default=0, editable=False)
     # Recomputed inside every AE transaction (SPEC §4) while this row is locked.
     treatment_related_grade5 = models.PositiveSmallIntegerField(default=0, editable=False)
     safety_contact_emails = models.TextField(

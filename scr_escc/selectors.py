@@ -27,20 +27,29 @@ class StudyStatus:
     run_in_max: int
     treatment_related_grade5: int
     stopping_threshold: int
+    stopping_level: str
+
+
+def stopping_rule_level(count: int, threshold: int) -> str:
+    """How close the count is to the threshold, for its colour: ok, caution, warning, danger."""
+    if count >= threshold:
+        return "danger"
+    if count and count >= threshold - 1:
+        return "warning"
+    return "ok" if count == 0 else "caution"
 
 
 def study_status() -> StudyStatus:
-    """The figures of GET /api/v1/study/ and of the phase banner."""
-    from enrollment.selectors import run_in_enrolled_count
-
+    """The figures of GET /api/v1/study/ and of the phase banner, all from the study row."""
     study = get_study()
     return StudyStatus(
         protocol=study.protocol,
         phase=study.phase,
         phase_label=study.get_phase_display(),
-        run_in_enrolled=run_in_enrolled_count(),
+        run_in_enrolled=study.run_in_enrolled,
         run_in_min=study.run_in_min,
         run_in_max=study.run_in_max,
         treatment_related_grade5=study.treatment_related_grade5,
         stopping_threshold=study.stopping_threshold,
+        stopping_level=stopping_rule_level(study.treatment_related_grade5, study.stopping_threshold),
     )

@@ -1,4 +1,6 @@
-"""Changes to the trial-wide core: study settings, sites and users."""
+"""Changes to the trial-wide core: study settings, the phase state machine, sites and users."""
+
+from collections.abc import Callable
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -7,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scr_escc.audit import lock_for_change, require_reason
-from scr_escc.exceptions import PhaseTransitionRefused, SignatureRefused
+from scr_escc.alerts import queue_alert
+from scr_escc.audit import lock_for_change, require_reason, save_audited
+from scr_escc.exceptions import PhaseTransitionRefused, SignatureRefused, StudyHalted
 from scr_escc.models import Alert, ESignature, PhaseTransition, Role, Site, Study, User
 
 STUDY_SETTING_FIELDS = ("run_in_min", "run_in_max", "stopping_threshold", "safety_contact_emails", "stratify_by_site")
@@ -16,30 +19,46 @@ STUDY_SETTING_FIELDS = ("run_in_min", "run_in_max", "stopping_threshold", "safet
 
 def lock_study() -> Study:
     """Lock the study row: the one small row that serializes every phase-dependent decision."""
-    return Study.objects.select_for_update().get(pk=1)
+    return Study.objects.select_for_update(of=("self",)).get(pk=1)
+
+
+# Checks that apps above the core add to a settings change, filled in their
+# AppConfig.ready() (e.g. randomization: stratification is fixed once a list exists).
+StudySettingsCheck = Callable[..., None]
+_SETTINGS_CHECKS: list[StudySettingsCheck] = []
+
+
+def register_study_settings_check(check: StudySettingsCheck) -> None:
+    """`check(*, before: dict, study: Study)` raises ValidationError to refuse the change."""
+    if check not in _SETTINGS_CHECKS:
+        _SETTINGS_CHECKS.append(check)
 
 
 def update_study_settings(*, user, data: dict, reason: str | None, expected_version: int | None = None) -> Study:
     reason = require_reason(reason)
     with transaction.atomic():
         study = lock_for_change(Study(pk=1), expected_version=expected_version)
-        stratified_before = study.stratify_by_site
+        before = {field: getattr(study, field) for field in STUDY_SETTING_FIELDS}
         for field in STUDY_SETTING_FIELDS:
             if field in data:
                 setattr(study, field, data[field])
-        if study.stratify_by_site != stratified_before:
-            from randomization.selectors import allocation_list_exists
-
-            if allocation_list_exists():
-                raise ValidationError(
-                    {"stratify_by_site": _("Stratification cannot change once an allocation list exists.")}
-                )
-        study.version += 1
+        for check in _SETTINGS_CHECKS:
+            check(before=before, study=study)
         study.full_clean()
-        study._history_user = user
-        study._change_reason = reason
-        study.save()
+        save_audited(study, user=user, reason=reason)
     return study
+
+
+def ensure_study_open(study: Study, *, action: str) -> None:
+    """Halted and terminated block enrollment and randomization (SPEC §5); one rule for both.
+
+    Called with the study row locked, inside the transaction of the action, so a halt that
+    commits first blocks a request already in flight.
+    """
+    if study.phase == Study.Phase.HALTED:
+        raise StudyHalted(_("%(action)s refused: the study is halted by the stopping rule.") % {"action": action})
+    if study.phase == Study.Phase.TERMINATED:
+        raise StudyHalted(_("%(action)s refused: the study is terminated.") % {"action": action})
 
 
 def create_site(*, code: str, name: str, active: bool = True) -> Site:
@@ -79,6 +98,14 @@ def create_user(
 
 # --- The study phase state machine (SPEC §5) -------------------------------------------
 
+# The phase each decision starts from (SPEC §5): the services refuse any other, and the
+# decisions page offers only the decisions the current phase allows.
+DECISION_FROM_PHASE = {
+    "open_randomization": Study.Phase.RUN_IN,
+    "confirm_termination": Study.Phase.HALTED,
+    "resume": Study.Phase.HALTED,
+}
+
 OPEN_RANDOMIZATION_MEANING = "I confirm the safety criteria for Phase IIb are met"
 CONFIRM_TERMINATION_MEANING = "I confirm the termination of the study under the stopping rule"
 
@@ -92,14 +119,9 @@ def _transition(
     study: Study, *, to_phase: str, user, reason: str, signature: ESignature | None = None, alert: bool = True
 ) -> PhaseTransition:
     """Move the locked study row to `to_phase`, with history, a transition row and an alert."""
-    from scr_escc.alerts import queue_alert
-
     from_phase = study.phase
     study.phase = to_phase
-    study.version += 1
-    study._history_user = user
-    study._change_reason = reason
-    study.save()
+    save_audited(study, user=user, reason=reason)
     transition = PhaseTransition.objects.create(
         from_phase=from_phase, to_phase=to_phase, by=user, reason=reason, signature=signature
     )
@@ -126,19 +148,17 @@ def _transition(
 
 def open_randomization(*, user, password: str | None, meaning: str = OPEN_RANDOMIZATION_MEANING) -> Study:
     """PI e-signs: run_in → randomization, when ≥ run-in minimum enrolled and count < threshold."""
-    from enrollment.selectors import run_in_enrolled_count
-
     if not user.has_perm("scr_escc.open_randomization"):
         raise PermissionDenied
     _check_signature(user, password)
     with transaction.atomic():
         study = lock_study()
-        if study.phase != Study.Phase.RUN_IN:
+        if study.phase != DECISION_FROM_PHASE["open_randomization"]:
             raise PhaseTransitionRefused(
                 _("Randomization can be opened only from the safety run-in (the study is %(phase)s).")
                 % {"phase": study.get_phase_display()}
             )
-        enrolled = run_in_enrolled_count()
+        enrolled = study.run_in_enrolled
         if enrolled < study.run_in_min:
             raise PhaseTransitionRefused(
                 _("Randomization cannot open: %(n)s run-in participants enrolled, the protocol needs at least %(min)s.")
@@ -161,7 +181,7 @@ def confirm_termination(
     _check_signature(user, password)
     with transaction.atomic():
         study = lock_study()
-        if study.phase != Study.Phase.HALTED:
+        if study.phase != DECISION_FROM_PHASE["confirm_termination"]:
             raise PhaseTransitionRefused(
                 _("Termination is confirmed only for a halted study (the study is %(phase)s).")
                 % {"phase": study.get_phase_display()}
@@ -178,7 +198,7 @@ def resume_study(*, user, reason: str | None) -> Study:
     reason = require_reason(reason, field="reason")
     with transaction.atomic():
         study = lock_study()
-        if study.phase != Study.Phase.HALTED:
+        if study.phase != DECISION_FROM_PHASE["resume"]:
             raise PhaseTransitionRefused(_("Only a halted study can be resumed."))
         if study.treatment_related_grade5 >= study.stopping_threshold:
             raise PhaseTransitionRefused(

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from functools import wraps
 from typing import TypeVar
 
 from django.contrib import messages
@@ -29,17 +30,40 @@ def apply_validation_error(form, error: ValidationError) -> None:
 
 
 def apply_change(form, change: Callable[[], T]) -> T | None:
-    """Run a service call for a valid form: its field errors and a stale edit go on the form.
+    """Run a service call for a valid form: every refusal goes on the form.
 
-    Returns what the service returned, or None when it refused (the form then shows why).
+    Field errors go next to their field, a wrong signing password on the password field, a
+    stale edit or a refusal of the study's state on top. Returns what the service returned,
+    or None when it refused (the form then shows why).
     """
     try:
         return change()
     except ValidationError as error:
         apply_validation_error(form, error)
-    except StaleEdit as error:
-        form.add_error(None, error.message)
+    except SignatureRefused as refusal:
+        form.add_error("password" if "password" in form.fields else None, refusal.message)
+    except (StaleEdit, DomainError) as refusal:
+        form.add_error(None, refusal.message)
     return None
+
+
+def refusals_as_messages(url_name: str, *kwarg_names: str):
+    """Page views: a refusal of the trial's state (DomainError) becomes an error message on
+    the record's page (`url_name` with the view's `kwarg_names`), the one way pages show it;
+    the API answers the same refusal with 409 (scr_escc.api.exception_handler)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as refusal:
+                messages.error(request, refusal.message)
+                return redirect(url_name, *(kwargs[name] for name in kwarg_names))
+
+        return wrapper
+
+    return decorator
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -127,12 +151,15 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, bound=None, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        status = study_status()
         forms_ = {}
         for action, (perm, form_class) in self.FORMS.items():
-            if user.has_perm(perm):
-                forms_[action] = bound if bound is not None and bound.prefix_action == action else form_class()
+            if bound is not None and bound.prefix_action == action:
+                forms_[action] = bound  # a refused decision stays on screen with its reason
+            elif user.has_perm(perm) and services.DECISION_FROM_PHASE[action] == status.phase:
+                forms_[action] = form_class()
         context.update(
-            status=study_status(),
+            status=status,
             forms=forms_,
             meaning=services.OPEN_RANDOMIZATION_MEANING,
             transitions=PhaseTransition.objects.select_related("by", "signature")[:10],
@@ -148,27 +175,22 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
             raise PermissionDenied
         form = form_class(request.POST)
         form.prefix_action = action
-        if form.is_valid():
-            try:
-                if action == "open_randomization":
-                    services.open_randomization(user=request.user, password=form.cleaned_data["password"])
-                    messages.success(request, _("Signed. Randomization is open."))
-                elif action == "confirm_termination":
-                    services.confirm_termination(
-                        user=request.user, password=form.cleaned_data["password"], reason=form.cleaned_data["reason"]
-                    )
-                    messages.success(request, _("Signed. The study is terminated."))
-                else:
-                    services.resume_study(user=request.user, reason=form.cleaned_data["reason"])
-                    messages.success(request, _("The study is resumed."))
-                return redirect("study-decisions")
-            except SignatureRefused as refusal:
-                form.add_error("password", refusal.message)
-            except DomainError as refusal:
-                form.add_error(None, refusal.message)
-            except ValidationError as error:
-                apply_validation_error(form, error)
+        if form.is_valid() and apply_change(form, lambda: self.decide(action, form.cleaned_data)) is not None:
+            return redirect("study-decisions")
         return self.render_to_response(self.get_context_data(bound=form))
+
+    def decide(self, action: str, data: dict):
+        user = self.request.user
+        if action == "open_randomization":
+            study = services.open_randomization(user=user, password=data["password"])
+            messages.success(self.request, _("Signed. Randomization is open."))
+        elif action == "confirm_termination":
+            study = services.confirm_termination(user=user, password=data["password"], reason=data["reason"])
+            messages.success(self.request, _("Signed. The study is terminated."))
+        else:
+            study = services.resume_study(user=user, reason=data["reason"])
+            messages.success(self.request, _("The study is resumed."))
+        return study
 
 
 class AlertListView(PermissionRequiredMixin, ListView):

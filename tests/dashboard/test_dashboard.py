@@ -4,14 +4,16 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollment.models import Participant, Screening
 from randomization.services import generate_allocation_list, randomize
-from reports.dashboard import consort_svg, dashboard_summary, stopping_rule_level
+from reports.dashboard import consort_svg, dashboard_summary
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.models import Study
+from scr_escc.selectors import stopping_rule_level
 from tests.factories import eligible_screening_data, make_ae, make_participant, make_screening
 
 
@@ -159,6 +161,8 @@ def _bulk_trial(site, user, participants: int, aes_per_participant: int, start: 
         )
         for i, s in enumerate(screenings)
     )
+    # Bulk rows bypass enroll_participant(), which keeps the study's run-in count.
+    Study.objects.filter(pk=1).update(run_in_enrolled=F("run_in_enrolled") + min(participants, 25))
     terms = list(CtcaeTerm.objects.filter(grade_4__gt="-")[:40])
     AdverseEvent.objects.bulk_create(
         AdverseEvent(

@@ -1,6 +1,7 @@
 """Unused list entries are visible to admins only: pages, API, exports, errors (SPEC §6)."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from randomization.models import AllocationEntry
@@ -48,9 +49,9 @@ def test_admin_sees_entries(allocation_list, admin_user, login):
 def test_selectors_refuse_non_admins(allocation_list, pi):
     from randomization.selectors import list_entries_for_admin, list_usage_for_admin
 
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         list_entries_for_admin(pi)
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         list_usage_for_admin(pi)
 
 

@@ -13,6 +13,7 @@ from safety.rules import is_treatment_related
 from safety.selectors import stopping_rule_count
 from safety.services import record_adverse_event, update_adverse_event, void_adverse_event
 from scr_escc.audit import StaleEdit
+from scr_escc.exceptions import RecordVoided
 from scr_escc.models import Alert, Study
 from scr_escc.selectors import get_study
 from tests.factories import ae_data, make_ae, make_participant
@@ -491,7 +492,7 @@ def test_api_patch_with_reason_re_attributes(participant, coordinator, api):
 def test_voided_ae_cannot_be_edited(participant, coordinator):
     ae = make_ae(participant=participant, user=coordinator)
     void_adverse_event(ae=ae, user=coordinator, reason="Duplicate")
-    with pytest.raises(ValidationError):
+    with pytest.raises(RecordVoided):
         update_adverse_event(ae=ae, data={"grade": 3}, user=coordinator, reason="Late correction")
     assert AdverseEvent.objects.get(pk=ae.pk).grade == 2
 

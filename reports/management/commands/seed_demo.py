@@ -5,6 +5,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from enrollment.models import Participant, Screening
+from enrollment.services import create_screening, enroll_participant
+from safety.selectors import ctcae_term_by_name
+from safety.services import record_adverse_event
 from scr_escc import services
 from scr_escc.models import Role, Site, User
 
@@ -46,8 +50,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<13} {role.label}{' at ' + ', '.join(codes) if codes else ', all sites'}")
 
     def _demo_records(self) -> None:
-        from enrollment.models import Screening
-        from enrollment.services import create_screening, enroll_participant
 
         if Screening.objects.exists():
             return
@@ -90,8 +92,6 @@ class Command(BaseCommand):
 
     def _demo_adverse_events(self, today, coordinator) -> None:
         """Two AEs of SH01-001, so the AE log and the dashboard have something to show."""
-        from enrollment.models import Participant
-        from safety.services import ctcae_term_by_name, record_adverse_event
 
         participant = Participant.objects.get(subject_id="SH01-001")
         common = {
