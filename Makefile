@@ -24,9 +24,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m config.devstack bench bench/export_bench.py $(ARGS)
 
+## ruff, and the house's import contracts (pyproject.toml [tool.importlinter])
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

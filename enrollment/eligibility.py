@@ -78,7 +78,6 @@ EXCLUSION = (
 )
 CRITERIA = INCLUSION + EXCLUSION
 CRITERIA_BY_CODE = {c.code: c for c in CRITERIA}
-CRITERION_FIELDS = tuple(c.field for c in CRITERIA)
 
 # Not a protocol criterion but part of eligibility (SPEC §3): consent on or before screening.
 CONSENT_CODE = "CONSENT"
@@ -128,11 +127,15 @@ def consistency_errors(values: Mapping, *, today: date) -> dict[str, list[str]]:
     validation reports them).
     """
     errors: dict[str, list[str]] = {}
+    for part in (_date_errors(values, today=today), _age_errors(values), _answer_errors(values)):
+        for field, messages in part.items():
+            errors.setdefault(field, []).extend(str(m) for m in messages)
+    return errors
 
-    def add(field: str, message) -> None:
-        errors.setdefault(field, []).append(str(message))
 
-    birth, consent, screened = values.get("date_of_birth"), values.get("consent_date"), values.get("screening_date")
+def _date_errors(values: Mapping, *, today: date) -> dict[str, list]:
+    """No date in the future; consent on or before screening."""
+    errors: dict[str, list] = {}
     for field, label in (
         ("date_of_birth", _("Date of birth")),
         ("consent_date", _("Consent date")),
@@ -140,55 +143,62 @@ def consistency_errors(values: Mapping, *, today: date) -> dict[str, list[str]]:
     ):
         day = values.get(field)
         if day is not None and day > today:
-            add(field, _("%(label)s cannot be in the future.") % {"label": label})
+            errors.setdefault(field, []).append(_("%(label)s cannot be in the future.") % {"label": label})
+    consent, screened = values.get("consent_date"), values.get("screening_date")
     if consent is not None and screened is not None and consent > screened:
-        add(
-            "consent_date",
-            _("Consent must be signed on or before the screening date; screening cannot start before consent."),
+        errors.setdefault("consent_date", []).append(
+            _("Consent must be signed on or before the screening date; screening cannot start before consent.")
         )
-    if birth is not None and screened is not None:
-        if birth >= screened:
-            add("date_of_birth", _("Date of birth must be before the screening date."))
-        else:
-            age = age_on(birth, screened)
-            if age > OLDEST_PLAUSIBLE_AGE:
-                add(
-                    "date_of_birth",
-                    _("Age %(age)s at screening is not plausible; check the date of birth.") % {"age": age},
-                )
-            inc1 = values.get("inc1")
-            if inc1 is True and age < ADULT_AGE:
-                add(
-                    "inc1",
-                    _("INC1 answered yes, but the patient is %(age)s at screening (date of birth).") % {"age": age},
-                )
-            if inc1 is False and age >= ADULT_AGE:
-                add(
-                    "inc1",
-                    _("INC1 answered no, but the patient is %(age)s at screening (date of birth).") % {"age": age},
-                )
+    return errors
 
+
+def _age_errors(values: Mapping) -> dict[str, list]:
+    """The date of birth is before screening and plausible; INC1 agrees with the age at screening."""
+    birth, screened = values.get("date_of_birth"), values.get("screening_date")
+    if birth is None or screened is None:
+        return {}
+    if birth >= screened:
+        return {"date_of_birth": [_("Date of birth must be before the screening date.")]}
+    errors: dict[str, list] = {}
+    age = age_on(birth, screened)
+    if age > OLDEST_PLAUSIBLE_AGE:
+        errors["date_of_birth"] = [
+            _("Age %(age)s at screening is not plausible; check the date of birth.") % {"age": age}
+        ]
+    inc1 = values.get("inc1")
+    if inc1 is True and age < ADULT_AGE:
+        errors["inc1"] = [
+            _("INC1 answered yes, but the patient is %(age)s at screening (date of birth).") % {"age": age}
+        ]
+    if inc1 is False and age >= ADULT_AGE:
+        errors["inc1"] = [
+            _("INC1 answered no, but the patient is %(age)s at screening (date of birth).") % {"age": age}
+        ]
+    return errors
+
+
+def _answer_errors(values: Mapping) -> dict[str, list]:
+    """INC3 agrees with ECOG, EXC6 with the PG-SGA score, EXC1 with the histology."""
+    errors: dict[str, list] = {}
     ecog, inc3 = values.get("ecog"), values.get("inc3")
     if ecog is not None and inc3 is not None and inc3 != (ecog in ECOG_ALLOWED):
-        if inc3:
-            add("inc3", _("INC3 answered yes, but ECOG is %(ecog)s; INC3 needs ECOG 0 or 1.") % {"ecog": ecog})
-        else:
-            add("inc3", _("INC3 answered no, but ECOG is %(ecog)s, which meets INC3.") % {"ecog": ecog})
-
+        errors["inc3"] = [
+            _("INC3 answered yes, but ECOG is %(ecog)s; INC3 needs ECOG 0 or 1.") % {"ecog": ecog}
+            if inc3
+            else _("INC3 answered no, but ECOG is %(ecog)s, which meets INC3.") % {"ecog": ecog}
+        ]
     score, exc6 = values.get("pgsga_score"), values.get("exc6")
     if score is not None and exc6 is not None and exc6 != (score >= PGSGA_EXCLUDING):
-        if exc6:
-            add("exc6", _("EXC6 answered yes, but the PG-SGA score is %(score)s (below 9).") % {"score": score})
-        else:
-            add(
-                "exc6",
-                _("EXC6 answered no, but the PG-SGA score is %(score)s (9 or more excludes).") % {"score": score},
-            )
-
+        errors["exc6"] = [
+            _("EXC6 answered yes, but the PG-SGA score is %(score)s (below 9).") % {"score": score}
+            if exc6
+            else _("EXC6 answered no, but the PG-SGA score is %(score)s (9 or more excludes).") % {"score": score}
+        ]
     histology, exc1 = values.get("histology"), values.get("exc1")
     if histology and exc1 is not None and exc1 != (histology != "squamous"):
-        if exc1:
-            add("exc1", _("EXC1 answered yes, but the histology is squamous (pure ESCC)."))
-        else:
-            add("exc1", _("EXC1 answered no, but the histology is not pure squamous."))
+        errors["exc1"] = [
+            _("EXC1 answered yes, but the histology is squamous (pure ESCC).")
+            if exc1
+            else _("EXC1 answered no, but the histology is not pure squamous.")
+        ]
     return errors

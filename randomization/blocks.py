@@ -94,13 +94,32 @@ def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], l
 
     Columns: stratum, sequence, block, arm (block_size optional, checked when present).
     """
-    errors: list[str] = []
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    required = {"stratum", "sequence", "block", "arm"}
-    missing = required - set(reader.fieldnames or [])
+    missing = {"stratum", "sequence", "block", "arm"} - set(reader.fieldnames or [])
     if missing:
         return [], [f"Line 1: missing column(s) {', '.join(sorted(missing))}; expected {', '.join(CSV_COLUMNS)}."]
+    rows, errors = _read_rows(reader, known_strata)
+    if not rows and not errors:
+        errors.append("The file has no entries.")
+    by_stratum: dict[str, list[tuple[int, Entry]]] = defaultdict(list)
+    for line, entry in rows:
+        by_stratum[entry.stratum].append((line, entry))
+    result: list[Entry] = []
+    for stratum, items in by_stratum.items():
+        items.sort(key=lambda item: item[1].sequence)
+        errors += _sequence_errors(stratum, items)
+        blocks: dict[int, list[tuple[int, Entry]]] = defaultdict(list)
+        for line, entry in items:
+            blocks[entry.block].append((line, entry))
+        errors += _block_errors(stratum, blocks)
+        result += [Entry(e.stratum, e.sequence, e.block, len(blocks[e.block]), e.arm) for _line, e in items]
+    return (result if not errors else []), errors
+
+
+def _read_rows(reader: csv.DictReader, known_strata: Sequence[str]) -> tuple[list[tuple[int, Entry]], list[str]]:
+    """Each line as (line number, entry), with the errors of single lines."""
     rows: list[tuple[int, Entry]] = []
+    errors: list[str] = []
     for line, row in enumerate(reader, start=2):
         stratum = (row.get("stratum") or "").strip()
         arm = (row.get("arm") or "").strip().upper()
@@ -116,49 +135,44 @@ def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], l
         declared = (row.get("block_size") or "").strip()
         size = int(declared) if declared.isdigit() else 0
         rows.append((line, Entry(stratum, sequence, block, size, arm)))
-    if not rows and not errors:
-        errors.append("The file has no entries.")
-    by_stratum: dict[str, list[tuple[int, Entry]]] = defaultdict(list)
-    for line, entry in rows:
-        by_stratum[entry.stratum].append((line, entry))
-    result: list[Entry] = []
-    for stratum, items in by_stratum.items():
-        items.sort(key=lambda item: item[1].sequence)
-        for expected, (line, entry) in enumerate(items, start=1):
-            if entry.sequence != expected:
-                errors.append(
-                    f"Line {line}: stratum {stratum} sequence {entry.sequence}, expected {expected} "
-                    "(sequences start at 1 and have no gaps or repeats)."
-                )
+    return rows, errors
+
+
+def _sequence_errors(stratum: str, items: list[tuple[int, Entry]]) -> list[str]:
+    """Sequences start at 1 and have no gaps or repeats (the first break is reported)."""
+    for expected, (line, entry) in enumerate(items, start=1):
+        if entry.sequence != expected:
+            return [
+                f"Line {line}: stratum {stratum} sequence {entry.sequence}, expected {expected} "
+                "(sequences start at 1 and have no gaps or repeats)."
+            ]
+    return []
+
+
+def _block_errors(stratum: str, blocks: dict[int, list[tuple[int, Entry]]]) -> list[str]:
+    """Blocks numbered 1, 2, …; each 1:1, one run of sequences, its declared size right."""
+    errors: list[str] = []
+    previous_block = 0
+    for number in sorted(blocks):
+        members = blocks[number]
+        first_line = members[0][0]
+        if number != previous_block + 1:
+            errors.append(f"Line {first_line}: stratum {stratum} block {number} follows block {previous_block}.")
+        previous_block = number
+        arms = [e.arm for _line, e in members]
+        if arms.count("A") != arms.count("B"):
+            errors.append(
+                f"Line {first_line}: stratum {stratum} block {number} is not balanced "
+                f"({arms.count('A')} A, {arms.count('B')} B)."
+            )
+        sequences = sorted(e.sequence for _line, e in members)
+        if sequences != list(range(sequences[0], sequences[0] + len(sequences))):
+            errors.append(f"Line {first_line}: stratum {stratum} block {number} is not one run of sequences.")
+        for line, e in members:
+            if e.block_size and e.block_size != len(members):
+                errors.append(f"Line {line}: block_size {e.block_size} but block {number} has {len(members)} entries.")
                 break
-        blocks: dict[int, list[tuple[int, Entry]]] = defaultdict(list)
-        for line, entry in items:
-            blocks[entry.block].append((line, entry))
-        previous_block = 0
-        for number in sorted(blocks):
-            members = blocks[number]
-            first_line = members[0][0]
-            if number != previous_block + 1:
-                errors.append(f"Line {first_line}: stratum {stratum} block {number} follows block {previous_block}.")
-            previous_block = number
-            arms = [e.arm for _, e in members]
-            if arms.count("A") != arms.count("B"):
-                errors.append(
-                    f"Line {first_line}: stratum {stratum} block {number} is not balanced "
-                    f"({arms.count('A')} A, {arms.count('B')} B)."
-                )
-            sequences = sorted(e.sequence for _, e in members)
-            if sequences != list(range(sequences[0], sequences[0] + len(sequences))):
-                errors.append(f"Line {first_line}: stratum {stratum} block {number} is not one run of sequences.")
-            for line, e in members:
-                if e.block_size and e.block_size != len(members):
-                    errors.append(
-                        f"Line {line}: block_size {e.block_size} but block {number} has {len(members)} entries."
-                    )
-                    break
-        for _, e in items:
-            result.append(Entry(e.stratum, e.sequence, e.block, len(blocks[e.block]), e.arm))
-    return (result if not errors else []), errors
+    return errors
 
 
 def max_prefix_imbalance(arms: Sequence[str]) -> int:

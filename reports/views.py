@@ -10,7 +10,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from reports import charts, exports
-from reports.dashboard import consort_svg, dashboard_summary
+from reports.consort import consort_svg
+from reports.dashboard import dashboard_summary
 from reports.models import ExportRecord
 from scr_escc.csvexport import TYPE_MEANINGS
 from scr_escc.selectors import sites_visible_to

@@ -68,9 +68,6 @@ class User(AbstractUser):
     def role_label(self) -> str:
         return Role(self.role).label if self.role else _("no role")
 
-    def has_role(self, *roles: str) -> bool:
-        return self.is_active and self.role in roles
-
     @property
     def sees_all_sites(self) -> bool:
         return self.is_active and (self.is_superuser or self.role in ALL_SITE_ROLES)
@@ -185,10 +182,14 @@ class Study(AuditedModel):
 class ESignature(models.Model):
     """A 21 CFR Part 11 electronic signature: who, when and what the signature means."""
 
+    class Action(models.TextChoices):
+        OPEN_RANDOMIZATION = "open_randomization", _("Open randomization")
+        CONFIRM_TERMINATION = "confirm_termination", _("Confirm termination")
+
     signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
     signed_at = models.DateTimeField(auto_now_add=True)
     meaning = models.CharField(max_length=300)
-    action = models.CharField(max_length=60)
+    action = models.CharField(max_length=60, choices=Action.choices)
     reason = models.TextField(blank=True)
 
     class Meta:

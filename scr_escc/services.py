@@ -166,7 +166,7 @@ def open_randomization(*, user, password: str | None, meaning: str = OPEN_RANDOM
             )
         if study.treatment_related_grade5 >= study.stopping_threshold:
             raise PhaseTransitionRefused(_("Randomization cannot open: the stopping rule is met."))
-        signature = ESignature.objects.create(signer=user, meaning=meaning, action="open_randomization")
+        signature = ESignature.objects.create(signer=user, meaning=meaning, action=ESignature.Action.OPEN_RANDOMIZATION)
         _transition(study, to_phase=Study.Phase.RANDOMIZATION, user=user, reason=meaning, signature=signature)
     return study
 
@@ -186,7 +186,9 @@ def confirm_termination(
                 _("Termination is confirmed only for a halted study (the study is %(phase)s).")
                 % {"phase": study.get_phase_display()}
             )
-        signature = ESignature.objects.create(signer=user, meaning=meaning, action="confirm_termination", reason=reason)
+        signature = ESignature.objects.create(
+            signer=user, meaning=meaning, action=ESignature.Action.CONFIRM_TERMINATION, reason=reason
+        )
         _transition(study, to_phase=Study.Phase.TERMINATED, user=user, reason=reason, signature=signature)
     return study
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from enrollment.models import Participant, Screening
 from randomization.services import generate_allocation_list, randomize
-from reports.dashboard import consort_svg, dashboard_summary
+from reports.consort import consort_svg
+from reports.dashboard import dashboard_summary
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.models import Study
 from scr_escc.selectors import stopping_rule_level
