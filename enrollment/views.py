@@ -14,7 +14,7 @@ from enrollment.panels import render_participant_panels
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
 from scr_escc.audit import ensure_not_voided, history_entries
 from scr_escc.selectors import sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages
+from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, save_edit
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -92,16 +92,7 @@ def screening_edit(request, pk):
     ensure_not_voided(screening)
     form = ScreeningForm(request.POST or None, instance=screening)
     if request.method == "POST" and form.is_valid():
-        saved = apply_change(
-            form,
-            lambda: services.update_screening(
-                screening=screening,
-                data=form.cleaned_data,
-                user=request.user,
-                reason=form.cleaned_data["reason_for_change"],
-                expected_version=form.cleaned_data.get("version"),
-            ),
-        )
+        saved = save_edit(form, services.update_screening, screening=screening, user=request.user)
         if saved is not None:
             _verdict_message(request, saved)
             return redirect("screening-detail", pk=saved.pk)

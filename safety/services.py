@@ -188,43 +188,49 @@ def _update_vital_status(*, ae: AdverseEvent, previous: AdverseEvent | None, use
 
 
 def _alert_stopping_rule_triggered(*, study: Study, ae: AdverseEvent, events, count: int) -> None:
-    queue_alert(
+    _alert_stopping_rule(
         kind=Alert.Kind.STOPPING_RULE_TRIGGERED,
         key=f"stopping_rule_triggered:{study_halt_number()}",
-        subject=_("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)")
-        % {"n": count, "t": study.stopping_threshold},
-        body=_stopping_rule_body(
-            study,
-            ae,
-            events,
-            headline=_(
-                "The stopping rule of SCR-ESCC-01 is met: the study is HALTED. Enrollment and randomization are "
-                "blocked. The PI must confirm termination, or an admin may resume only if a correction brings the "
-                "count below the threshold."
-            ),
+        subject=_("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)"),
+        headline=_(
+            "The stopping rule of SCR-ESCC-01 is met: the study is HALTED. Enrollment and randomization are "
+            "blocked. The PI must confirm termination, or an admin may resume only if a correction brings the "
+            "count below the threshold."
         ),
-        link=f"/adverse-events/{ae.pk}/",
+        study=study,
+        ae=ae,
+        events=events,
+        count=count,
     )
 
 
 def _alert_stopping_rule_warning(*, study: Study, ae: AdverseEvent, events, count: int) -> None:
-    subjects = ",".join(sorted({e.participant.subject_id for e in events}))
-    queue_alert(
+    one_more_halts = count == study.stopping_threshold - 1
+    _alert_stopping_rule(
         kind=Alert.Kind.STOPPING_RULE_WARNING,
-        key=f"stopping_rule_warning:{subjects}",
-        subject=_("Stopping-rule warning: %(n)s of %(t)s treatment-related Grade 5 in run-in")
-        % {"n": count, "t": study.stopping_threshold},
-        body=_stopping_rule_body(
-            study,
-            ae,
-            events,
-            headline=_(
-                "A run-in participant has a treatment-related Grade 5 adverse event. One more reaches the stopping "
-                "rule and halts the study."
-            )
-            if count == study.stopping_threshold - 1
-            else _("The count of run-in participants with a treatment-related Grade 5 AE went up."),
-        ),
+        key="stopping_rule_warning:" + ",".join(sorted({e.participant.subject_id for e in events})),
+        subject=_("Stopping-rule warning: %(n)s of %(t)s treatment-related Grade 5 in run-in"),
+        headline=_(
+            "A run-in participant has a treatment-related Grade 5 adverse event. One more reaches the stopping "
+            "rule and halts the study."
+        )
+        if one_more_halts
+        else _("The count of run-in participants with a treatment-related Grade 5 AE went up."),
+        study=study,
+        ae=ae,
+        events=events,
+        count=count,
+    )
+
+
+def _alert_stopping_rule(
+    *, kind: str, key: str, subject: str, headline: str, study: Study, ae: AdverseEvent, events, count: int
+) -> None:
+    queue_alert(
+        kind=kind,
+        key=key,
+        subject=subject % {"n": count, "t": study.stopping_threshold},
+        body=_stopping_rule_body(study, ae, events, headline=headline),
         link=f"/adverse-events/{ae.pk}/",
     )
 

@@ -19,7 +19,7 @@ from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.audit import ensure_not_voided, history_entries
 from scr_escc.models import Site
 from scr_escc.selectors import get_study, sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages
+from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, save_edit
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -169,16 +169,7 @@ def ae_edit(request, pk):
     ensure_not_voided(ae)
     form = AdverseEventForm(request.POST or None, instance=ae, participant=ae.participant)
     if request.method == "POST" and form.is_valid():
-        saved = apply_change(
-            form,
-            lambda: services.update_adverse_event(
-                ae=ae,
-                data=form.cleaned_data,
-                user=request.user,
-                reason=form.cleaned_data["reason_for_change"],
-                expected_version=form.cleaned_data.get("version"),
-            ),
-        )
+        saved = save_edit(form, services.update_adverse_event, ae=ae, user=request.user)
         if saved is not None:
             _saved_message(request, saved)
             return redirect("ae-detail", pk=saved.pk)

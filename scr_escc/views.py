@@ -47,6 +47,20 @@ def apply_change(form, change: Callable[[], T]) -> T | None:
     return None
 
 
+def save_edit(form, update: Callable[..., T], **record) -> T | None:
+    """An edit page's save: the service gets the form's values, reason for change and the
+    version the user saw (stale edits refused); refusals go on the form (apply_change)."""
+    return apply_change(
+        form,
+        lambda: update(
+            **record,
+            data=form.cleaned_data,
+            reason=form.cleaned_data["reason_for_change"],
+            expected_version=form.cleaned_data.get("version"),
+        ),
+    )
+
+
 def refusals_as_messages(url_name: str, *kwarg_names: str):
     """Page views: a refusal of the trial's state (DomainError) becomes an error message on
     the record's page (`url_name` with the view's `kwarg_names`), the one way pages show it;
@@ -88,15 +102,7 @@ class StudySettingsView(PermissionRequiredMixin, FormView):
         return kwargs
 
     def form_valid(self, form):
-        saved = apply_change(
-            form,
-            lambda: services.update_study_settings(
-                user=self.request.user,
-                data={f: form.cleaned_data[f] for f in services.STUDY_SETTING_FIELDS},
-                reason=form.cleaned_data["reason_for_change"],
-                expected_version=form.cleaned_data.get("version"),
-            ),
-        )
+        saved = save_edit(form, services.update_study_settings, user=self.request.user)
         if saved is None:
             return self.form_invalid(form)
         messages.success(self.request, _("Study settings saved."))
