@@ -4,7 +4,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +13,7 @@ from scr_escc.exceptions import DomainError
 from scr_escc.models import Site, Study
 from scr_escc.scoping import require_site_access
 from scr_escc.selectors import sites_visible_to
-from scr_escc.services import ensure_study_open, lock_study
+from scr_escc.services import count_run_in_enrollment, ensure_study_open, lock_study
 
 SCREENING_FIELDS = (
     "initials date_of_birth sex consent_date screening_date ecog pgsga_score histology notes "
@@ -145,7 +144,7 @@ def enroll_participant(*, screening: Screening, user, enrollment_date: date | No
         )
         create_record(participant, user=user, reason=_("Enrolled"))
         if cohort == Cohort.RUN_IN:
-            Study.objects.filter(pk=study.pk).update(run_in_enrolled=F("run_in_enrolled") + 1)
+            count_run_in_enrollment(study=study, subject_id=participant.subject_id, user=user)
     return participant
 
 

@@ -21,7 +21,7 @@ from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
 from reports.models import ExportRecord
 from safety.exports import DATASETS as SAFETY_DATASETS
 from safety.models import AdverseEvent
-from scr_escc.audit import HIDDEN_FIELDS, history_action
+from scr_escc.audit import field_changes, history_action
 from scr_escc.csvexport import (
     CODE,
     DATETIME,
@@ -112,8 +112,7 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
         for row in history.iterator(chunk_size=2000):
             changes = []
             if previous is not None and previous.id == row.id:
-                delta = row.diff_against(previous, excluded_fields=HIDDEN_FIELDS)
-                for change in delta.changes:
+                for change in field_changes(row, previous):
                     if deidentified and change.field in IDENTIFIER_FIELDS:
                         changes.append(f"{change.field}: (changed)")
                     else:

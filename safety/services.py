@@ -80,7 +80,8 @@ def resolve_reported_term(*, term: str, soc: str | None = None) -> tuple[CtcaeTe
         raise ValidationError(
             {
                 "term": _(
-                    "“%(t)s” is not a CTCAE v5.0 term. To record it as “Other, specify”, give its system organ class."
+                    "“%(t)s” is not a CTCAE v5.0 term. To record it as “Other, specify”, "
+                    "give its system organ class (soc)."
                 )
                 % {"t": text}
             }

@@ -137,6 +137,22 @@ _KIND = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted"), "void": _("Voi
 HIDDEN_FIELDS = {"version", "updated_at", "created_at"}
 
 
+def field_changes(record, previous) -> list[FieldChange]:
+    """What one history row changed against the one before, field by field (old → new).
+
+    Every tracked field counts, also those no form edits (phase, eligibility, treatment-related,
+    voided, arm): simple-history's default diff would leave them out of the audit trail.
+    """
+    changes = []
+    for field in record.tracked_fields:
+        if field.name in HIDDEN_FIELDS:
+            continue
+        old, new = getattr(previous, field.attname), getattr(record, field.attname)
+        if old != new:
+            changes.append(FieldChange(field.name, old, new))
+    return changes
+
+
 def history_action(record, previous) -> str:
     """What a history row records: "+" created, "~" changed, "-" deleted, or "void".
 
@@ -154,10 +170,7 @@ def history_entries(instance: AuditedModel) -> list[HistoryEntry]:
     entries = []
     previous = None
     for record in records:
-        changes = []
-        if previous is not None:
-            delta = record.diff_against(previous, excluded_fields=HIDDEN_FIELDS)
-            changes = [FieldChange(c.field, c.old, c.new) for c in delta.changes]
+        changes = field_changes(record, previous) if previous is not None else []
         entries.append(
             HistoryEntry(
                 at=record.history_date,

@@ -49,6 +49,12 @@ def update_study_settings(*, user, data: dict, reason: str | None, expected_vers
     return study
 
 
+def count_run_in_enrollment(*, study: Study, subject_id: str, user) -> None:
+    """One more run-in participant, on the locked study row, with its own history row."""
+    study.run_in_enrolled += 1
+    save_audited(study, user=user, reason=_("Run-in enrollment: %(subject)s") % {"subject": subject_id})
+
+
 def ensure_study_open(study: Study, *, action: str) -> None:
     """Halted and terminated block enrollment and randomization (SPEC §5); one rule for both.
 
@@ -220,8 +226,9 @@ def record_stopping_rule_count(*, study: Study, count: int, user, cause: str) ->
     this call halted the study.
     """
     if study.treatment_related_grade5 != count:
-        Study.objects.filter(pk=study.pk).update(treatment_related_grade5=count)
         study.treatment_related_grade5 = count
+        # Its own history row, so the change is never shown later under someone else's edit.
+        save_audited(study, user=user, reason=_("Stopping-rule count recomputed (%(cause)s).") % {"cause": cause})
     if count >= study.stopping_threshold and study.phase in (Study.Phase.RUN_IN, Study.Phase.RANDOMIZATION):
         study.phase_before_halt = study.phase
         reason = _(
