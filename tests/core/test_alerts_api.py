@@ -16,8 +16,8 @@ from scr_escc import alerts
 from scr_escc.alerts import MAX_ATTEMPTS, TransientFailure, deliver, queue_alert, sweep
 from scr_escc.models import Alert, AlertAttempt
 
-FAILING_BACKEND = "tests.safety.test_alerts_api.DisconnectingBackend"
-REFUSING_BACKEND = "tests.safety.test_alerts_api.RefusingBackend"
+FAILING_BACKEND = "tests.core.test_alerts_api.DisconnectingBackend"
+REFUSING_BACKEND = "tests.core.test_alerts_api.RefusingBackend"
 
 
 class DisconnectingBackend(BaseEmailBackend):
