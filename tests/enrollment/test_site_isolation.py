@@ -219,6 +219,7 @@ def test_re_screening_another_sites_screening_reads_as_not_found(api, outsider, 
     """The refusal for another site's screening is the refusal for a screening that does not exist."""
     client = api(outsider)
     payload = _form(eligible_screening_data())
+    before = state()
     theirs = client.post("/api/v1/screenings/", payload | {"previous_screening": sh01_records["failed"]})
     missing = client.post("/api/v1/screenings/", payload | {"previous_screening": 999999})
     assert theirs.status_code == missing.status_code == 400
@@ -226,6 +227,7 @@ def test_re_screening_another_sites_screening_reads_as_not_found(api, outsider, 
         m.replace("999999", str(sh01_records["failed"])) for m in missing.json()["previous_screening"]
     ]
     assert Screening.objects.filter(previous_screening_id=sh01_records["failed"]).count() == 0
+    assert state() == before
 
 
 # --- insiders: the same URLs answer, so the 404s above are about the site, not the address ---

@@ -102,6 +102,8 @@ def test_stratification_by_site_adds_site_strata(db, admin_user, sh01, sh02, stu
     ]
     with pytest.raises(ValidationError):
         update_study_settings(user=admin_user, data={"stratify_by_site": False}, reason="back")
+    study.refresh_from_db()
+    assert study.stratify_by_site is True
 
 
 GOOD = (
@@ -145,12 +147,16 @@ def test_import_command_reports_errors(db, tmp_path):
     bad.write_text(GOOD.replace("ECOG0,2,1,2,B", "ECOG0,2,1,2,A"))
     with pytest.raises(CommandError, match="not balanced"):
         call_command("import_allocation_list", str(bad))
+    assert not AllocationList.objects.exists() and not AllocationEntry.objects.exists()
 
 
 def test_list_is_locked_after_the_first_allocation(allocation_list, randomized_cohort, coordinator, admin_user):
     randomize(participant=randomized_cohort(ecog=0), user=coordinator)
+    entries = list(AllocationEntry.objects.order_by("pk").values_list("pk", "stratum__code", "sequence", "arm"))
     with pytest.raises(AllocationListLocked):
         generate_allocation_list(seed="other", per_stratum=10, user=admin_user)
     with pytest.raises(AllocationListLocked):
         import_allocation_list(text=GOOD, user=admin_user)
     assert AllocationList.objects.get(active=True).pk == allocation_list.pk
+    assert AllocationList.objects.count() == 1
+    assert list(AllocationEntry.objects.order_by("pk").values_list("pk", "stratum__code", "sequence", "arm")) == entries

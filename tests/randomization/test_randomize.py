@@ -38,6 +38,7 @@ def test_second_randomize_is_409_and_no_second_record(allocation_list, randomize
     assert Allocation.objects.filter(participant=participant).count() == 1
     with pytest.raises(AlreadyRandomized):
         randomize(participant=participant, user=coordinator)
+    assert Allocation.objects.count() == 1
 
 
 @pytest.mark.parametrize("phase", ["run_in", "halted", "terminated"])
@@ -54,6 +55,7 @@ def test_run_in_participant_cannot_be_randomized(allocation_list, sh01, coordina
     Study.objects.filter(pk=1).update(phase=Study.Phase.RANDOMIZATION)
     response = api(coordinator).post(f"/api/v1/participants/{participant.subject_id}/randomize/")
     assert response.status_code == 409 and "run-in" in response.json()["detail"]
+    assert not Allocation.objects.exists()
 
 
 def test_withdrawn_participant_cannot_be_randomized(allocation_list, randomized_cohort, coordinator):
@@ -67,6 +69,7 @@ def test_withdrawn_participant_cannot_be_randomized(allocation_list, randomized_
     )
     with pytest.raises(RandomizationRefused):
         randomize(participant=participant, user=coordinator)
+    assert not Allocation.objects.exists()
 
 
 def test_halted_refuses_with_study_halted(allocation_list, randomized_cohort, coordinator):
@@ -74,6 +77,7 @@ def test_halted_refuses_with_study_halted(allocation_list, randomized_cohort, co
     Study.objects.filter(pk=1).update(phase=Study.Phase.HALTED)
     with pytest.raises(StudyHalted):
         randomize(participant=participant, user=coordinator)
+    assert not Allocation.objects.exists()
 
 
 def test_exhausted_stratum_refuses_and_low_list_alerts_once(randomization_open, admin_user, sh01, coordinator):
@@ -93,16 +97,20 @@ def test_exhausted_stratum_refuses_and_low_list_alerts_once(randomization_open, 
     assert Allocation.objects.count() == 6 and not Allocation.objects.filter(participant=participants[6]).exists()
 
 
-def test_monitor_and_pi_cannot_randomize(allocation_list, randomized_cohort, monitor, pi, api):
+def test_monitor_and_pi_cannot_randomize(allocation_list, randomized_cohort, monitor, pi, api, login):
     participant = randomized_cohort()
     for user in (monitor, pi):
         assert api(user).post(f"/api/v1/participants/{participant.subject_id}/randomize/").status_code == 403
+        assert login(user).post(f"/participants/{participant.subject_id}/randomize/").status_code == 403
+    assert not Allocation.objects.exists()
 
 
 def test_other_site_gets_404(allocation_list, randomized_cohort, coordinator_sh02, api, login):
     participant = randomized_cohort()
     assert api(coordinator_sh02).post(f"/api/v1/participants/{participant.subject_id}/randomize/").status_code == 404
     assert login(coordinator_sh02).get(f"/participants/{participant.subject_id}/randomize/").status_code == 404
+    assert login(coordinator_sh02).post(f"/participants/{participant.subject_id}/randomize/").status_code == 404
+    assert not Allocation.objects.exists()
 
 
 def test_page_asks_for_confirmation_then_shows_the_arm(allocation_list, randomized_cohort, coordinator, login):
@@ -119,11 +127,13 @@ def test_allocation_is_immutable(allocation_list, randomized_cohort, coordinator
     from django.core.exceptions import ValidationError
 
     allocation = randomize(participant=randomized_cohort(), user=coordinator)
-    allocation.arm = "B" if allocation.arm == "A" else "A"
+    arm = allocation.arm
+    allocation.arm = "B" if arm == "A" else "A"
     with pytest.raises(ValidationError):
         allocation.save()
     with pytest.raises(ValidationError):
         allocation.delete()
+    assert list(Allocation.objects.values_list("pk", "arm")) == [(allocation.pk, arm)]
 
 
 def test_balance_report_counts(allocation_list, randomized_cohort, coordinator, pi, login):
