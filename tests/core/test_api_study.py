@@ -1,5 +1,7 @@
 """SPEC §10: token auth and GET /api/v1/study/ exactly as the contract says."""
 
+from rest_framework.authtoken.models import Token
+
 from tests.factories import PASSWORD, make_participant
 
 
@@ -27,6 +29,7 @@ def test_wrong_password_gets_400_json_without_token(client, coordinator):
     )
     assert response.status_code == 400
     assert "token" not in response.json()
+    assert not Token.objects.exists()
 
 
 def test_bad_token_is_401(client, db):

@@ -46,9 +46,12 @@ def test_edit_with_reason_keeps_history_with_old_and_new_values(login, admin_use
 
 
 def test_service_refuses_blank_reason(admin_user, study):
+    history = study.history.count()
     with pytest.raises(ValidationError) as error:
         update_study_settings(user=admin_user, data={"run_in_max": 24}, reason="   ")
     assert "reason_for_change" in error.value.message_dict
+    assert Study.objects.get().run_in_max == 25
+    assert study.history.count() == history
 
 
 def test_stale_edit_is_refused_not_overwritten(admin_user, study):
@@ -72,6 +75,7 @@ def test_minimum_above_maximum_is_a_field_error(admin_user, study):
     with pytest.raises(ValidationError) as error:
         update_study_settings(user=admin_user, data={"run_in_min": 26}, reason="typo")
     assert "run_in_min" in error.value.message_dict
+    assert Study.objects.values_list("run_in_min", "run_in_max").get() == (20, 25)
 
 
 def test_bad_safety_email_is_a_field_error(login, admin_user, study):
@@ -79,7 +83,9 @@ def test_bad_safety_email_is_a_field_error(login, admin_user, study):
         reverse("study-settings"),
         _settings_post(study, safety_contact_emails="dsmb@x.org, not-an-email", reason_for_change="contacts"),
     )
+    assert response.status_code == 200
     assert "safety_contact_emails" in response.context["form"].errors
+    assert Study.objects.get().safety_contact_emails == study.safety_contact_emails
 
 
 def test_history_page_lists_the_change(login, admin_user, monitor, study):

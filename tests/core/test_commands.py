@@ -14,6 +14,7 @@ def test_create_site(db):
 def test_create_site_refuses_bad_code(db):
     with pytest.raises(CommandError, match="code"):
         call_command("create_site", "sh-3", "Bad")
+    assert not Site.objects.exists()
 
 
 def test_create_user_takes_password_from_environment(db, monkeypatch, sh01):
@@ -30,18 +31,21 @@ def test_create_user_refuses_site_staff_without_site(db, monkeypatch):
     monkeypatch.setenv("SCR_USER_PASSWORD", "Long-Enough-Pass-7")
     with pytest.raises(CommandError, match="at least one site"):
         call_command("create_user", "li", "--role", "investigator")
+    assert not User.objects.filter(username="li").exists()
 
 
 def test_create_user_refuses_unknown_site(db, monkeypatch):
     monkeypatch.setenv("SCR_USER_PASSWORD", "Long-Enough-Pass-7")
     with pytest.raises(CommandError, match="No site ZZ99"):
         call_command("create_user", "li", "--role", "coordinator", "--site", "ZZ99")
+    assert not User.objects.filter(username="li").exists()
 
 
 def test_create_user_refuses_weak_password(db, monkeypatch):
     monkeypatch.setenv("SCR_USER_PASSWORD", "abc")
     with pytest.raises(CommandError, match="password"):
         call_command("create_user", "li", "--role", "monitor")
+    assert not User.objects.filter(username="li").exists()
 
 
 def test_seed_demo_is_safe_to_run_twice(db, capsys):

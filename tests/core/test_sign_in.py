@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
+from scr_escc.models import User
 from tests.factories import PASSWORD
 
 
@@ -51,6 +53,7 @@ def test_api_token_lockout_after_five_failures(client, coordinator):
     )
     assert response.status_code == 403
     assert "locked" in response.json()["detail"]
+    assert not Token.objects.filter(user=coordinator).exists()
 
 
 def test_idle_session_expires_after_30_minutes(settings):
@@ -66,6 +69,7 @@ def test_weak_passwords_are_refused(db, password):
 
     with pytest.raises(ValidationError):
         create_user(username="newuser", role="monitor", password=password)
+    assert not User.objects.filter(username="newuser").exists()
 
 
 def test_logout_is_a_post(client, coordinator):

@@ -74,7 +74,7 @@ def test_concurrent_enrollments_never_exceed_the_run_in_maximum(n_sites, attempt
     for status, body in refused:
         assert status == 409 and list(body) == ["detail"]
         assert "run-in is full (25 of 25)" in body["detail"]
-    assert Participant.objects.filter(cohort="run_in").count() == 25
+    assert Participant.objects.filter(cohort="run_in").count() == Participant.objects.count() == 25
     for site in sites:
         ids = sorted(Participant.objects.filter(site=site).values_list("subject_id", flat=True))
         assert ids == [f"{site.code}-{n:03d}" for n in range(1, len(ids) + 1)]

@@ -33,15 +33,17 @@ PAGE_GETS = [
     "/adverse-events/{ae}/void/",
     "/adverse-events/{ae}/history/",
 ]
-PAGE_POSTS = [
-    "/screenings/{screening}/enroll/",
-    "/screenings/{screening}/edit/",
-    "/screenings/{failed}/rescreen/",
-    "/participants/{subject}/withdraw/",
-    "/participants/{subject}/randomize/",
-    "/participants/{subject}/adverse-events/new/",
-    "/adverse-events/{ae}/void/",
+# Each page POST with the status SH01 staff get for it with `write_body(sh01)`.
+PAGE_POSTS_INSIDER_STATUS = [
+    ("/screenings/{screening}/enroll/", 302),  # enrolled → the participant's page
+    ("/screenings/{screening}/edit/", 302),  # saved → the screening's page
+    ("/screenings/{failed}/rescreen/", 302),  # the new screening's page
+    ("/participants/{subject}/withdraw/", 302),  # withdrawn → the participant's page
+    ("/participants/{subject}/randomize/", 302),  # refused (run-in) with a message → the participant's page
+    ("/participants/{subject}/adverse-events/new/", 200),  # the form again: the body holds no AE
+    ("/adverse-events/{ae}/void/", 302),  # voided → the AE's page
 ]
+PAGE_POSTS = [url for url, _ in PAGE_POSTS_INSIDER_STATUS]
 API_GETS = [
     "/api/v1/screenings/{screening}/",
     "/api/v1/screenings/{enrolled}/",
@@ -49,14 +51,16 @@ API_GETS = [
     "/api/v1/participants/{subject}/adverse-events/",
     "/api/v1/adverse-events/{ae}/",
 ]
-API_WRITES = [
-    ("post", "/api/v1/screenings/{screening}/enroll/"),
-    ("post", "/api/v1/participants/{subject}/withdraw/"),
-    ("post", "/api/v1/participants/{subject}/randomize/"),
-    ("post", "/api/v1/participants/{subject}/adverse-events/"),
-    ("patch", "/api/v1/adverse-events/{ae}/"),
-    ("post", "/api/v1/adverse-events/{ae}/void/"),
+# Each API write with the status SH01 staff get for it with `write_body(sh01)`.
+API_WRITES_INSIDER_STATUS = [
+    ("post", "/api/v1/screenings/{screening}/enroll/", 201),
+    ("post", "/api/v1/participants/{subject}/withdraw/", 200),
+    ("post", "/api/v1/participants/{subject}/randomize/", 409),  # the study is in the run-in
+    ("post", "/api/v1/participants/{subject}/adverse-events/", 400),  # the body holds no AE
+    ("patch", "/api/v1/adverse-events/{ae}/", 200),
+    ("post", "/api/v1/adverse-events/{ae}/void/", 200),
 ]
+API_WRITES = [(method, url) for method, url, _ in API_WRITES_INSIDER_STATUS]
 
 
 def _form(data: dict) -> dict:
@@ -215,6 +219,7 @@ def test_re_screening_another_sites_screening_reads_as_not_found(api, outsider, 
     """The refusal for another site's screening is the refusal for a screening that does not exist."""
     client = api(outsider)
     payload = _form(eligible_screening_data())
+    before = state()
     theirs = client.post("/api/v1/screenings/", payload | {"previous_screening": sh01_records["failed"]})
     missing = client.post("/api/v1/screenings/", payload | {"previous_screening": 999999})
     assert theirs.status_code == missing.status_code == 400
@@ -222,6 +227,7 @@ def test_re_screening_another_sites_screening_reads_as_not_found(api, outsider, 
         m.replace("999999", str(sh01_records["failed"])) for m in missing.json()["previous_screening"]
     ]
     assert Screening.objects.filter(previous_screening_id=sh01_records["failed"]).count() == 0
+    assert state() == before
 
 
 # --- insiders: the same URLs answer, so the 404s above are about the site, not the address ---
@@ -239,16 +245,16 @@ def test_site_staff_read_every_api_record(api, insider, sh01_records):
     assert {url: code for url, code in answers.items() if code != 200} == {}
 
 
-@pytest.mark.parametrize("url", PAGE_POSTS)
-def test_site_staff_reach_every_page_post(url, login, coordinator, sh01_records, sh01):
-    assert login(coordinator).post(url.format(**sh01_records), write_body(sh01)).status_code in (200, 302)
+@pytest.mark.parametrize("url, expected", PAGE_POSTS_INSIDER_STATUS)
+def test_site_staff_reach_every_page_post(url, expected, login, coordinator, sh01_records, sh01):
+    assert login(coordinator).post(url.format(**sh01_records), write_body(sh01)).status_code == expected
 
 
-@pytest.mark.parametrize("method, url", API_WRITES)
-def test_site_staff_reach_every_api_write(method, url, api, coordinator, sh01_records, sh01):
+@pytest.mark.parametrize("method, url, expected", API_WRITES_INSIDER_STATUS)
+def test_site_staff_reach_every_api_write(method, url, expected, api, coordinator, sh01_records, sh01):
     body = write_body(sh01) | {"site": "SH01"}
     response = getattr(api(coordinator), method)(url.format(**sh01_records), body, format="json")
-    assert response.status_code in (200, 201, 400, 409), response.content
+    assert response.status_code == expected, response.content
 
 
 def test_site_staff_see_their_records_in_the_lists(login, api, insider, sh01_records, sh02_records, sh01):

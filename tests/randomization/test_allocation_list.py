@@ -33,7 +33,10 @@ def test_every_block_is_balanced_and_sized_from_the_set(seed, per_stratum, sizes
         for number in {e.block for e in mine}:
             block = [e for e in mine if e.block == number]
             assert len(block) in sizes and block[0].block_size == len(block)
-            assert sum(e.arm == "A" for e in block) == sum(e.arm == "B" for e in block)
+            arms = [e.arm for e in block]
+            assert (arms.count("A"), arms.count("B")) == (len(block) // 2, len(block) // 2)
+        arms = [e.arm for e in mine]
+        assert (arms.count("A"), arms.count("B")) == (len(mine) // 2, len(mine) // 2)
         assert blocks.max_prefix_imbalance([e.arm for e in mine]) <= max(sizes) // 2
 
 
@@ -80,6 +83,10 @@ def test_generate_command_is_reproducible(db, capsys):
     assert first.fingerprint in capsys.readouterr().out
     assert sorted(second.strata.values_list("code", flat=True)) == ["ECOG0", "ECOG1"]
     assert set(second.block_sizes) == {2, 4}
+    for code in ("ECOG0", "ECOG1"):
+        stratum_arms = [arm for stratum, _, arm in arms if stratum == code]
+        assert len(stratum_arms) >= 30
+        assert stratum_arms.count("A") == stratum_arms.count("B") == len(stratum_arms) // 2, code
 
 
 def test_stratification_by_site_adds_site_strata(db, admin_user, sh01, sh02, study):
@@ -95,6 +102,8 @@ def test_stratification_by_site_adds_site_strata(db, admin_user, sh01, sh02, stu
     ]
     with pytest.raises(ValidationError):
         update_study_settings(user=admin_user, data={"stratify_by_site": False}, reason="back")
+    study.refresh_from_db()
+    assert study.stratify_by_site is True
 
 
 GOOD = (
@@ -108,6 +117,12 @@ def test_import_good_file(db, admin_user):
     made = import_allocation_list(text=GOOD, file_name="list.csv", user=admin_user)
     assert made.fingerprint == blocks.fingerprint(blocks.parse_csv(GOOD, known_strata=["ECOG0", "ECOG1"])[0])
     assert AllocationEntry.objects.filter(stratum__allocation_list=made).count() == 6
+    per_stratum_arm = {
+        (code, arm): AllocationEntry.objects.filter(stratum__allocation_list=made, stratum__code=code, arm=arm).count()
+        for code in ("ECOG0", "ECOG1")
+        for arm in ("A", "B")
+    }
+    assert per_stratum_arm == {("ECOG0", "A"): 1, ("ECOG0", "B"): 1, ("ECOG1", "A"): 2, ("ECOG1", "B"): 2}
 
 
 @pytest.mark.parametrize(
@@ -132,12 +147,16 @@ def test_import_command_reports_errors(db, tmp_path):
     bad.write_text(GOOD.replace("ECOG0,2,1,2,B", "ECOG0,2,1,2,A"))
     with pytest.raises(CommandError, match="not balanced"):
         call_command("import_allocation_list", str(bad))
+    assert not AllocationList.objects.exists() and not AllocationEntry.objects.exists()
 
 
 def test_list_is_locked_after_the_first_allocation(allocation_list, randomized_cohort, coordinator, admin_user):
     randomize(participant=randomized_cohort(ecog=0), user=coordinator)
+    entries = list(AllocationEntry.objects.order_by("pk").values_list("pk", "stratum__code", "sequence", "arm"))
     with pytest.raises(AllocationListLocked):
         generate_allocation_list(seed="other", per_stratum=10, user=admin_user)
     with pytest.raises(AllocationListLocked):
         import_allocation_list(text=GOOD, user=admin_user)
     assert AllocationList.objects.get(active=True).pk == allocation_list.pk
+    assert AllocationList.objects.count() == 1
+    assert list(AllocationEntry.objects.order_by("pk").values_list("pk", "stratum__code", "sequence", "arm")) == entries

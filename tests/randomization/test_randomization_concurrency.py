@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from randomization.models import Allocation
+from randomization.models import Allocation, AllocationEntry
 from randomization.services import generate_allocation_list, randomize
 from scr_escc.models import Study
 from tests.factories import make_participant
@@ -42,3 +42,20 @@ def test_fifty_concurrent_randomizations(sh01, coordinator, admin_user, study):
         assert allocations.values("entry").distinct().count() == 25
         for allocation in allocations.select_related("entry"):
             assert allocation.entry.sequence == allocation.sequence and allocation.entry.arm == allocation.arm
+        # Per arm: the stratum got exactly the arms of its first 25 entries, and every block the
+        # 25 allocations completed holds as many A as B.
+        entries = list(
+            AllocationEntry.objects.filter(
+                stratum__allocation_list__active=True, stratum__code=stratum, sequence__lte=25
+            )
+        )
+        arms = list(allocations.values_list("arm", flat=True))
+        expected = [e.arm for e in entries]
+        assert (arms.count("A"), arms.count("B")) == (expected.count("A"), expected.count("B"))
+        used_by_block = {}
+        for allocation in allocations.select_related("entry"):
+            used_by_block.setdefault((allocation.entry.block, allocation.entry.block_size), []).append(allocation.arm)
+        complete = {key: used for key, used in used_by_block.items() if len(used) == key[1]}
+        assert complete, stratum
+        for (block, size), used in complete.items():
+            assert (used.count("A"), used.count("B")) == (size // 2, size // 2), (stratum, block)

@@ -23,7 +23,8 @@ def test_api_randomize_answers_arm_time_and_stratum(allocation_list, randomized_
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"arm", "randomized_at", "stratum"}
-    assert body["arm"] in ("A", "B") and body["stratum"] == "ECOG1"
+    first = allocation_list.strata.get(code="ECOG1").entries.get(sequence=1)
+    assert (body["arm"], body["stratum"]) == (first.arm, "ECOG1")
     detail = api(coordinator).get(f"/api/v1/participants/{participant.subject_id}/").json()
     assert detail["arm"] == body["arm"]
 
@@ -37,6 +38,7 @@ def test_second_randomize_is_409_and_no_second_record(allocation_list, randomize
     assert Allocation.objects.filter(participant=participant).count() == 1
     with pytest.raises(AlreadyRandomized):
         randomize(participant=participant, user=coordinator)
+    assert Allocation.objects.count() == 1
 
 
 @pytest.mark.parametrize("phase", ["run_in", "halted", "terminated"])
@@ -53,6 +55,7 @@ def test_run_in_participant_cannot_be_randomized(allocation_list, sh01, coordina
     Study.objects.filter(pk=1).update(phase=Study.Phase.RANDOMIZATION)
     response = api(coordinator).post(f"/api/v1/participants/{participant.subject_id}/randomize/")
     assert response.status_code == 409 and "run-in" in response.json()["detail"]
+    assert not Allocation.objects.exists()
 
 
 def test_withdrawn_participant_cannot_be_randomized(allocation_list, randomized_cohort, coordinator):
@@ -66,6 +69,7 @@ def test_withdrawn_participant_cannot_be_randomized(allocation_list, randomized_
     )
     with pytest.raises(RandomizationRefused):
         randomize(participant=participant, user=coordinator)
+    assert not Allocation.objects.exists()
 
 
 def test_halted_refuses_with_study_halted(allocation_list, randomized_cohort, coordinator):
@@ -73,6 +77,7 @@ def test_halted_refuses_with_study_halted(allocation_list, randomized_cohort, co
     Study.objects.filter(pk=1).update(phase=Study.Phase.HALTED)
     with pytest.raises(StudyHalted):
         randomize(participant=participant, user=coordinator)
+    assert not Allocation.objects.exists()
 
 
 def test_exhausted_stratum_refuses_and_low_list_alerts_once(randomization_open, admin_user, sh01, coordinator):
@@ -83,20 +88,29 @@ def test_exhausted_stratum_refuses_and_low_list_alerts_once(randomization_open, 
     for participant in participants[:6]:
         randomize(participant=participant, user=coordinator)
     assert Alert.objects.filter(kind="allocation_list_low").count() == 1
+    # Blocks of 2: after three complete blocks the stratum is exactly 3 A and 3 B, each block one of each.
+    used = list(Allocation.objects.filter(stratum="ECOG0").order_by("sequence").values_list("arm", flat=True))
+    assert (used.count("A"), used.count("B")) == (3, 3)
+    assert [sorted(used[i : i + 2]) for i in (0, 2, 4)] == [["A", "B"]] * 3
     with pytest.raises(RandomizationRefused, match="exhausted"):
         randomize(participant=participants[6], user=coordinator)
+    assert Allocation.objects.count() == 6 and not Allocation.objects.filter(participant=participants[6]).exists()
 
 
-def test_monitor_and_pi_cannot_randomize(allocation_list, randomized_cohort, monitor, pi, api):
+def test_monitor_and_pi_cannot_randomize(allocation_list, randomized_cohort, monitor, pi, api, login):
     participant = randomized_cohort()
     for user in (monitor, pi):
         assert api(user).post(f"/api/v1/participants/{participant.subject_id}/randomize/").status_code == 403
+        assert login(user).post(f"/participants/{participant.subject_id}/randomize/").status_code == 403
+    assert not Allocation.objects.exists()
 
 
 def test_other_site_gets_404(allocation_list, randomized_cohort, coordinator_sh02, api, login):
     participant = randomized_cohort()
     assert api(coordinator_sh02).post(f"/api/v1/participants/{participant.subject_id}/randomize/").status_code == 404
     assert login(coordinator_sh02).get(f"/participants/{participant.subject_id}/randomize/").status_code == 404
+    assert login(coordinator_sh02).post(f"/participants/{participant.subject_id}/randomize/").status_code == 404
+    assert not Allocation.objects.exists()
 
 
 def test_page_asks_for_confirmation_then_shows_the_arm(allocation_list, randomized_cohort, coordinator, login):
@@ -113,11 +127,13 @@ def test_allocation_is_immutable(allocation_list, randomized_cohort, coordinator
     from django.core.exceptions import ValidationError
 
     allocation = randomize(participant=randomized_cohort(), user=coordinator)
-    allocation.arm = "B" if allocation.arm == "A" else "A"
+    arm = allocation.arm
+    allocation.arm = "B" if arm == "A" else "A"
     with pytest.raises(ValidationError):
         allocation.save()
     with pytest.raises(ValidationError):
         allocation.delete()
+    assert list(Allocation.objects.values_list("pk", "arm")) == [(allocation.pk, arm)]
 
 
 def test_balance_report_counts(allocation_list, randomized_cohort, coordinator, pi, login):
@@ -125,8 +141,20 @@ def test_balance_report_counts(allocation_list, randomized_cohort, coordinator, 
 
     for ecog in (0, 0, 1):
         randomize(participant=randomized_cohort(ecog=ecog), user=coordinator)
+    # The seeded list says which arm each of them got: ECOG0 entries 1–2 and ECOG1 entry 1.
+    arms = {
+        code: [e.arm for e in allocation_list.strata.get(code=code).entries.order_by("sequence")[:n]]
+        for code, n in (("ECOG0", 2), ("ECOG1", 1))
+    }
+    by_stratum = {code: {"A": taken.count("A"), "B": taken.count("B")} for code, taken in arms.items()}
+    overall = {arm: by_stratum["ECOG0"][arm] + by_stratum["ECOG1"][arm] for arm in ("A", "B")}
     report = balance_report()
-    assert report.total["A"] + report.total["B"] == 3
-    assert dict(report.by_stratum)["ECOG0"]["A"] + dict(report.by_stratum)["ECOG0"]["B"] == 2
-    assert dict(report.by_site)["SH01"]["A"] + dict(report.by_site)["SH01"]["B"] == 3
-    assert login(pi).get("/randomization/").status_code == 200
+    assert report.total == overall
+    assert dict(report.by_stratum) == by_stratum
+    assert dict(report.by_site) == {"SH01": overall}
+    page = login(pi).get("/randomization/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    for code, counts in by_stratum.items():
+        assert f"<td>{code}</td><td>{counts['A']}</td><td>{counts['B']}</td>" in body
+    assert f"<td>SH01</td><td>{overall['A']}</td><td>{overall['B']}</td>" in body

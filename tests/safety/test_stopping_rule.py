@@ -2,6 +2,7 @@
 
 import pytest
 
+from enrollment.models import Participant
 from enrollment.services import enroll_participant
 from safety.selectors import stopping_rule_count
 from safety.services import update_adverse_event
@@ -13,44 +14,59 @@ from tests.factories import make_ae, make_participant, make_screening
 
 
 @pytest.fixture
-def run_in(sh01, coordinator, pi, admin_user, study):
-    update_study_settings(user=admin_user, data={"safety_contact_emails": "dsmb@example.org"}, reason="DSMB contact")
-    return [make_participant(site=sh01, user=coordinator) for _ in range(22)]
+def run_in_participant(sh01, coordinator, study):
+    """Enroll one more run-in participant at SH01."""
+
+    def make():
+        return make_participant(site=sh01, user=coordinator)
+
+    return make
+
+
+@pytest.fixture
+def halting_ae(run_in_participant, coordinator, pi):
+    """Two run-in participants with a treatment-related Grade 5 AE: the study halts. Returns the second AE."""
+    make_ae(participant=run_in_participant(), user=coordinator, grade=5, related="possible", term="Sepsis")
+    halting = make_ae(participant=run_in_participant(), user=coordinator, grade=5, related="probable")
+    assert get_study().phase == Study.Phase.HALTED
+    return halting
 
 
 def _alerts(kind):
     return list(Alert.objects.filter(kind=kind))
 
 
-def test_full_scenario(run_in, coordinator, admin_user, sh01, django_capture_on_commit_callbacks):
-    first, second = run_in[0], run_in[1]
-
-    unrelated = make_ae(participant=first, user=coordinator, grade=5, related="unlikely")
+def test_grade5_attributed_unlikely_does_not_count(run_in_participant, coordinator):
+    make_ae(participant=run_in_participant(), user=coordinator, grade=5, related="unlikely")
     assert stopping_rule_count() == 0 and get_study().treatment_related_grade5 == 0
     assert not _alerts("stopping_rule_warning")
-    update_adverse_event(
-        ae=unrelated,
-        data={
-            "grade": 4,
-            "outcome": "not_recovered",
-            "death_date": None,
-            "serious": False,
-            "seriousness_criteria": [],
-            "ongoing": True,
-        },
-        user=coordinator,
-        reason="Patient alive: grade entered wrongly",
-    )
 
-    make_ae(participant=first, user=coordinator, grade=5, related="possible", term="Sepsis")
-    assert get_study().treatment_related_grade5 == 1
+
+def test_first_related_grade5_warns_once(run_in_participant, coordinator, pi):
+    make_ae(participant=run_in_participant(), user=coordinator, grade=5, related="possible", term="Sepsis")
+    study = get_study()
+    assert study.treatment_related_grade5 == 1
+    assert study.phase == Study.Phase.RUN_IN
+    assert len(_alerts("stopping_rule_warning")) == 1
+    assert not _alerts("stopping_rule_triggered")
+
+
+def test_related_grade4_does_not_count(run_in_participant, coordinator, pi):
+    make_ae(participant=run_in_participant(), user=coordinator, grade=5, related="possible", term="Sepsis")
+    make_ae(participant=run_in_participant(), user=coordinator, grade=4, related="definite")
+    study = get_study()
+    assert study.treatment_related_grade5 == 1
+    assert study.phase == Study.Phase.RUN_IN  # had the Grade 4 counted, this would be the second: a halt
     assert len(_alerts("stopping_rule_warning")) == 1
 
-    make_ae(participant=run_in[2], user=coordinator, grade=4, related="definite")
-    assert get_study().treatment_related_grade5 == 1
-    assert len(_alerts("stopping_rule_warning")) == 1
 
-    halting = make_ae(participant=second, user=coordinator, grade=5, related="probable", term="Pneumonitis")
+def test_second_related_grade5_halts_study_and_alerts_pi_and_safety_contacts(
+    run_in_participant, coordinator, pi, admin_user
+):
+    update_study_settings(user=admin_user, data={"safety_contact_emails": "dsmb@example.org"}, reason="DSMB contact")
+    make_ae(participant=run_in_participant(), user=coordinator, grade=5, related="possible", term="Sepsis")
+    second = run_in_participant()
+    make_ae(participant=second, user=coordinator, grade=5, related="probable", term="Pneumonitis")
     study = get_study()
     assert study.treatment_related_grade5 == 2
     assert study.phase == Study.Phase.HALTED
@@ -59,11 +75,20 @@ def test_full_scenario(run_in, coordinator, admin_user, sh01, django_capture_on_
     assert "pi@example.org" in triggered[0].recipients and "dsmb@example.org" in triggered[0].recipients
     assert second.subject_id in triggered[0].body and "2 of 2" in triggered[0].subject
 
-    with pytest.raises(StudyHalted):
-        enroll_participant(screening=make_screening(site=sh01, user=coordinator), user=coordinator)
 
+def test_halted_study_refuses_enrollment_and_creates_no_participant(halting_ae, sh01, coordinator):
+    screening = make_screening(site=sh01, user=coordinator)
+    before = Participant.objects.count()
+    with pytest.raises(StudyHalted):
+        enroll_participant(screening=screening, user=coordinator)
+    assert Participant.objects.count() == before
+    assert not Participant.objects.filter(screening=screening).exists()
+
+
+def test_reattribution_below_threshold_keeps_study_halted_and_does_not_repeat_warning(halting_ae, coordinator):
+    assert len(_alerts("stopping_rule_warning")) == 1
     update_adverse_event(
-        ae=halting,
+        ae=halting_ae,
         data={"attribution_chemo": "unlikely"},
         user=coordinator,
         reason="Autopsy: progression, not toxicity",
@@ -73,6 +98,14 @@ def test_full_scenario(run_in, coordinator, admin_user, sh01, django_capture_on_
     assert study.phase == Study.Phase.HALTED
     assert len(_alerts("stopping_rule_warning")) == 1  # no repeat
 
+
+def test_admin_resumes_after_reattribution(halting_ae, coordinator, admin_user):
+    update_adverse_event(
+        ae=halting_ae,
+        data={"attribution_chemo": "unlikely"},
+        user=coordinator,
+        reason="Autopsy: progression, not toxicity",
+    )
     resume_study(user=admin_user, reason="Re-attribution after autopsy")
     assert get_study().phase == Study.Phase.RUN_IN
     assert PhaseTransition.objects.filter(to_phase="run_in", by=admin_user).exists()

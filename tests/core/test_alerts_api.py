@@ -16,8 +16,8 @@ from scr_escc import alerts
 from scr_escc.alerts import MAX_ATTEMPTS, TransientFailure, deliver, queue_alert, sweep
 from scr_escc.models import Alert, AlertAttempt
 
-FAILING_BACKEND = "tests.safety.test_alerts_api.DisconnectingBackend"
-REFUSING_BACKEND = "tests.safety.test_alerts_api.RefusingBackend"
+FAILING_BACKEND = "tests.core.test_alerts_api.DisconnectingBackend"
+REFUSING_BACKEND = "tests.core.test_alerts_api.RefusingBackend"
 
 
 class DisconnectingBackend(BaseEmailBackend):
@@ -213,6 +213,9 @@ def test_deliver_does_not_send_an_alert_claimed_by_another_task(recipients):
     alert = make_alert(status="sending", claimed_at=timezone.now())
     assert deliver(alert.pk) == "sending"
     assert mail.outbox == []
+    assert not AlertAttempt.objects.filter(alert=alert).exists()
+    alert.refresh_from_db()
+    assert (alert.status, alert.attempts) == ("sending", 0)
 
 
 def test_mail_failure_returns_the_alert_to_pending_with_a_later_attempt(recipients, settings):
@@ -240,6 +243,7 @@ def test_alert_not_yet_due_is_not_sent(recipients, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert deliver(alert.pk) == "pending"
     assert mail.outbox == []
+    assert AlertAttempt.objects.filter(alert=alert).count() == 1
     Alert.objects.filter(pk=alert.pk).update(next_attempt_at=timezone.now())
     assert deliver(alert.pk) == "sent"
     assert len(mail.outbox) == 1

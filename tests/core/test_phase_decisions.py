@@ -132,8 +132,10 @@ def test_too_few_run_in_participants_is_409_with_reason(sh01, coordinator, pi, p
 def test_default_run_in_minimum_is_20(sh01, coordinator, pi, password, study):
     for _ in range(19):
         make_participant(site=sh01, user=coordinator)
+    before = state()
     with pytest.raises(PhaseTransitionRefused):
         open_randomization(user=pi, password=password)
+    assert state() == before
     make_participant(site=sh01, user=coordinator)
     open_randomization(user=pi, password=password)
     assert get_study().phase == Study.Phase.RANDOMIZATION
@@ -343,9 +345,11 @@ def test_enrollment_reopens_after_resume(halted, sh01, coordinator, admin_user, 
 def test_terminated_study_cannot_be_resumed(halted, coordinator, pi, admin_user, password):
     confirm_termination(user=pi, password=password, reason="Stopping rule met")
     correct_below_threshold(halted[1], coordinator)
+    before = state()
     with pytest.raises(PhaseTransitionRefused):
         resume_study(user=admin_user, reason="Changed our mind")
     assert get_study().phase == Study.Phase.TERMINATED
+    assert state() == before
 
 
 # --- The decisions page -----------------------------------------------------------------
