@@ -201,8 +201,30 @@ def run() -> int:
     return 0
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_browser(args: list[str]) -> None:
+    """The browser journeys drive Debian's Chromium: install it when missing and allowed
+    (root with apt-get, as on CI), else say what to run, before any test starts."""
+    if CHROMIUM.exists() or "not e2e" in " ".join(args):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing Debian's chromium for the browser tests (apt-get)…", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
+        return
+    sys.exit(
+        "The browser tests need Debian's Chromium at /usr/bin/chromium. Install it, then run make test again:\n"
+        "    sudo apt-get update && sudo apt-get install -y chromium\n"
+        "Or run every other test: make test ARGS='-m \"not e2e\"'"
+    )
+
+
 def test(args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    ensure_browser(args)
     # SCR_TEST_STACK lets two suites run side by side, each on its own cluster.
     with Stack(os.environ.get("SCR_TEST_STACK", "test"), fast=True, database="postgres"):
         return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode

@@ -12,9 +12,9 @@ from enrollment.eligibility import CRITERIA, describe
 from enrollment.forms import ScreeningForm, WithdrawForm
 from enrollment.panels import render_participant_panels
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
-from scr_escc.audit import ensure_not_voided, history_entries
+from scr_escc.audit import ensure_not_voided
 from scr_escc.selectors import sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, save_edit
+from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, render_history, save_edit
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -102,15 +102,8 @@ def screening_edit(request, pk):
 @login_required
 def screening_history(request, pk):
     screening = selectors.screening_get_for_user(request.user, pk)
-    return render(
-        request,
-        "audit/history.html",
-        {
-            "record": screening,
-            "title": screening.screening_number,
-            "entries": history_entries(screening),
-            "back_url": screening_detail_url(screening),
-        },
+    return render_history(
+        request, screening, title=screening.screening_number, back_url=screening_detail_url(screening)
     )
 
 
@@ -182,13 +175,5 @@ def participant_withdraw(request, subject_id):
 @login_required
 def participant_history(request, subject_id):
     participant = selectors.participant_get_for_user(request.user, subject_id)
-    return render(
-        request,
-        "audit/history.html",
-        {
-            "record": participant,
-            "title": participant.subject_id,
-            "entries": history_entries(participant),
-            "back_url": reverse("participant-detail", args=[participant.subject_id]),
-        },
-    )
+    back_url = reverse("participant-detail", args=[participant.subject_id])
+    return render_history(request, participant, title=participant.subject_id, back_url=back_url)

@@ -16,10 +16,10 @@ from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
 from safety.forms import AdverseEventForm, VoidForm
 from safety.models import AdverseEvent, CtcaeTerm
-from scr_escc.audit import ensure_not_voided, history_entries
+from scr_escc.audit import ensure_not_voided
 from scr_escc.models import Site
 from scr_escc.selectors import get_study, sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, save_edit
+from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, render_history, save_edit
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -201,16 +201,8 @@ def ae_void(request, pk):
 @login_required
 def ae_history(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
-    return render(
-        request,
-        "audit/history.html",
-        {
-            "record": ae,
-            "title": f"AE #{ae.pk} {ae.term} ({ae.participant.subject_id})",
-            "entries": history_entries(ae),
-            "back_url": reverse("ae-detail", args=[ae.pk]),
-        },
-    )
+    title = f"AE #{ae.pk} {ae.term} ({ae.participant.subject_id})"
+    return render_history(request, ae, title=title, back_url=reverse("ae-detail", args=[ae.pk]))
 
 
 @login_required

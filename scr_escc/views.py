@@ -5,7 +5,7 @@ from typing import TypeVar
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -59,6 +59,12 @@ def save_edit(form, update: Callable[..., T], **record) -> T | None:
             expected_version=form.cleaned_data.get("version"),
         ),
     )
+
+
+def render_history(request, record, *, title: str, back_url: str):
+    """A record's history page: every change, who, when, why, old → new (SPEC §9)."""
+    context = {"record": record, "title": title, "entries": history_entries(record), "back_url": back_url}
+    return render(request, "audit/history.html", context)
 
 
 def refusals_as_messages(url_name: str, *kwarg_names: str):
