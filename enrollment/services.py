@@ -11,9 +11,9 @@ from enrollment.models import Cohort, Participant, ParticipantStatus, Screening,
 from scr_escc.audit import create_record, lock_for_change, require_reason, save_audited
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Site, Study
+from scr_escc.phases import count_run_in_enrollment, ensure_study_open, lock_study
 from scr_escc.scoping import require_site_access
 from scr_escc.selectors import sites_visible_to
-from scr_escc.services import count_run_in_enrollment, ensure_study_open, lock_study
 
 SCREENING_FIELDS = (
     "initials date_of_birth sex consent_date screening_date ecog pgsga_score histology notes "

@@ -13,7 +13,7 @@ from randomization.models import LOW_LIST_THRESHOLD, Allocation, AllocationEntry
 from scr_escc.alerts import queue_alert
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Alert, Site, Study
-from scr_escc.services import ensure_study_open, lock_study
+from scr_escc.phases import ensure_study_open, lock_study
 
 
 class RandomizationRefused(DomainError):

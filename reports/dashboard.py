@@ -31,6 +31,7 @@ class DashboardSummary:
     sae_total: int
     deaths: list
     death_total: int
+    awaiting_sign_off: list
     grade_counts: dict
     timeline: list
     by_site: list
@@ -64,6 +65,7 @@ def dashboard_summary(*, site=None) -> DashboardSummary:
         sae_total=sae_total,
         deaths=death_rows,
         death_total=death_total,
+        awaiting_sign_off=safety.deaths_awaiting_sign_off(site=site),
         grade_counts=safety.ae_counts_by_grade(site=site),
         timeline=enrollment.enrollment_timeline(site=site),
         by_site=enrollment.enrollment_by_site(site=site),

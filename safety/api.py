@@ -55,9 +55,22 @@ class AdverseEventSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     death_date = serializers.DateField(required=False, allow_null=True)
     treatment_related = serializers.BooleanField(read_only=True)
+    attribution_sign_off = serializers.SerializerMethodField()
     voided = serializers.BooleanField(read_only=True)
     void_reason = serializers.CharField(read_only=True)
     version = serializers.IntegerField(required=False)
+
+    def get_attribution_sign_off(self, ae) -> dict:
+        """{"status": "pending"} or {"status": "signed", "signer", "signed_at", "meaning"}."""
+        signature = ae.attribution_signature
+        if signature is None:
+            return {"status": "pending"}
+        return {
+            "status": "signed",
+            "signer": signature.signer_name,
+            "signed_at": signature.signed_at,
+            "meaning": signature.meaning,
+        }
 
     def to_service_data(self) -> dict:
         """The validated request in the service's field names; the service resolves the term."""
@@ -177,6 +190,41 @@ class AdverseEventVoid(APIView):
             reason=serializer.validated_data["reason"],
             expected_version=serializer.validated_data.get("version"),
         )
+        return Response(AdverseEventSerializer(ae).data)
+
+
+class SignAttributionSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    attribution = AttributionSerializer(required=False, help_text="The attribution as you sign it, if it changes.")
+    reason_for_change = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False)
+
+
+class AdverseEventSignAttribution(APIView):
+    permission_classes = [has_perm("scr_escc.sign_ae_attribution")]
+
+    @extend_schema(
+        request=SignAttributionSerializer,
+        responses=AdverseEventSerializer,
+        summary="Investigator or PI e-signs the AE's attribution (changing it first, with a reason)",
+    )
+    def post(self, request, pk):
+        ae = selectors.adverse_event_get_for_user(request.user, pk)
+        serializer = SignAttributionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            ae = services.sign_attribution(
+                ae=ae,
+                user=request.user,
+                password=data["password"],
+                attributions=data.get("attribution"),
+                reason=data.get("reason_for_change"),
+                expected_version=data.get("version"),
+                request=request,
+            )
+        except DjangoValidationError as exc:
+            raise _as_api_errors(exc) from exc
         return Response(AdverseEventSerializer(ae).data)
 
 

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.forms import DateInput
 from safety.models import AdverseEvent, Attribution, CtcaeTerm, Seriousness
 from safety.selectors import ctcae_term_by_name
-from scr_escc.forms import ReasonForChangeFormMixin
+from scr_escc.forms import ReasonForChangeFormMixin, SignatureForm
+from scr_escc.models import ESignature
 
 
 class CtcaeTermField(forms.CharField):
@@ -169,3 +170,31 @@ class VoidForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Void this AE"), css_class="btn-danger"))
+
+
+class AttributionSignOffForm(SignatureForm):
+    """The investigator's sign-off: the attribution as they confirm it, and their e-signature."""
+
+    decision = "sign_ae_attribution"
+    signature_action = ESignature.Action.SIGN_AE_ATTRIBUTION
+    submit_label = _("Sign the attribution")
+
+    pd1 = forms.ChoiceField(label=_("PD-1 inhibitor"), choices=Attribution.choices)
+    chemo = forms.ChoiceField(label=_("Chemotherapy"), choices=Attribution.choices)
+    ldrt = forms.ChoiceField(label=_("LDRT"), choices=Attribution.choices)
+    cfrt = forms.ChoiceField(label=_("CFRT"), choices=Attribution.choices)
+    reason_for_change = forms.CharField(
+        label=_("Reason for change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed only when you change the attribution."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, ae, **kwargs):
+        initial = {**ae.attributions, "version": ae.version}
+        super().__init__(*args, initial=initial, **kwargs)
+
+    @property
+    def attributions(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in ("pd1", "chemo", "ldrt", "cfrt")}

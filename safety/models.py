@@ -131,6 +131,17 @@ class AdverseEvent(AuditedModel, VoidableModel):
     death_date = models.DateField(_("date of death"), null=True, blank=True)
     # Derived by safety.rules.is_treatment_related() on every save, for counting and filtering.
     treatment_related = models.BooleanField(_("treatment-related"), default=False, editable=False)
+    # The investigator's (or PI's) e-signature of the attribution as it stands; cleared by any
+    # change of attribution. Until signed, a run-in death counts for the stopping rule (SPEC §4).
+    attribution_signature = models.ForeignKey(
+        "scr_escc.ESignature",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("attribution sign-off"),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
 
     class Meta:
@@ -166,6 +177,11 @@ class AdverseEvent(AuditedModel, VoidableModel):
             for name, value in self.attributions.items()
             if value in RELATED_ATTRIBUTIONS
         ]
+
+    @property
+    def attribution_pending(self) -> bool:
+        """Attribution not yet signed off by an investigator (or the PI)."""
+        return self.attribution_signature_id is None
 
     @property
     def attributions(self) -> dict[str, str]:

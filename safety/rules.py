@@ -24,6 +24,7 @@ def adverse_event_errors(
     other_death_date: date | None,
     has_other_grade5: bool,
     latest_other_onset: date | None = None,
+    enrollment_date: date | None = None,
 ) -> dict[str, list[str]]:
     """Field errors for an AE's values.
 
@@ -31,7 +32,8 @@ def adverse_event_errors(
     randomized-cohort participant has no arm yet. `other_death_date` is the participant's
     date of death recorded elsewhere; `has_other_grade5` tells whether another (not voided)
     Grade 5 AE exists for the participant. `latest_other_onset` is the latest onset among
-    the participant's other (not voided) AEs: a death cannot be dated before it.
+    the participant's other (not voided) AEs: a death cannot be dated before it, nor before
+    `enrollment_date`.
     """
     errors: dict[str, list[str]] = {}
     for part in (
@@ -43,6 +45,7 @@ def adverse_event_errors(
             consent_date=consent_date,
             other_death_date=other_death_date,
             latest_other_onset=latest_other_onset,
+            enrollment_date=enrollment_date,
         ),
         seriousness_errors(ae),
         attribution_errors(ae, receives_radiotherapy=receives_radiotherapy),
@@ -96,8 +99,10 @@ def date_errors(
     consent_date: date | None,
     other_death_date: date | None,
     latest_other_onset: date | None,
+    enrollment_date: date | None = None,
 ) -> dict[str, list[str]]:
-    """No date in the future; onset not before consent nor after death; end ≥ onset; ongoing or ended."""
+    """No date in the future; onset not before consent nor after death; a death not before
+    enrollment; end ≥ onset and not after death; ongoing or ended."""
     errors = _Errors()
     onset, end, death = ae.get("onset_date"), ae.get("end_date"), ae.get("death_date")
     for field, label in (("onset_date", _("Onset")), ("end_date", _("End date")), ("death_date", _("Date of death"))):
@@ -121,6 +126,19 @@ def date_errors(
         errors.add(
             "death_date",
             _("The participant's date of death is already recorded as %(d)s.") % {"d": other_death_date.isoformat()},
+        )
+    if death is not None and enrollment_date is not None and death < enrollment_date:
+        errors.add(
+            "death_date",
+            _(
+                "The date of death cannot be before enrollment (%(d)s): "
+                "a patient who died before enrollment was never on study."
+            )
+            % {"d": enrollment_date.isoformat()},
+        )
+    if end is not None and death_known is not None and end > death_known:
+        errors.add(
+            "end_date", _("The end date cannot be after the date of death (%(d)s).") % {"d": death_known.isoformat()}
         )
     if onset is not None and end is not None and end < onset:
         errors.add("end_date", _("The end date cannot be before the onset."))
@@ -146,6 +164,8 @@ def seriousness_errors(ae: Mapping) -> dict[str, list[str]]:
         errors.add("serious", _("Seriousness criteria are given, so the AE is serious: answer “yes”."))
     if ae.get("grade") == 5 and (not ae.get("serious") or Seriousness.DEATH not in criteria):
         errors.add("seriousness_criteria", _("A Grade 5 AE is serious with the criterion “results in death”."))
+    if Seriousness.DEATH in criteria and ae.get("outcome") != Outcome.FATAL:
+        errors.add("outcome", _("The seriousness criterion “results in death” needs the outcome “fatal” (Grade 5)."))
     return errors
 
 

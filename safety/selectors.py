@@ -7,23 +7,37 @@ from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.scoping import get_scoped_or_404, scope_to_user
 
 
+def _stopping_rule_aes() -> QuerySet[AdverseEvent]:
+    """Grade 5 AEs of run-in participants, not voided, that count as treatment-related: related by
+    attribution, or not yet signed off by an investigator — conservative, so no single
+    coordinator entry keeps a death out of the count (SPEC §4)."""
+    return AdverseEvent.objects.filter(voided=False, grade=5, participant__cohort=Cohort.RUN_IN).filter(
+        Q(treatment_related=True) | Q(attribution_signature__isnull=True)
+    )
+
+
 def stopping_rule_events() -> list[AdverseEvent]:
-    """The AEs behind the count: treatment-related Grade 5 of run-in participants, not voided."""
+    """The AEs behind the count."""
     return list(
-        AdverseEvent.objects.filter(voided=False, grade=5, treatment_related=True, participant__cohort=Cohort.RUN_IN)
-        .select_related("participant", "participant__site")
+        _stopping_rule_aes()
+        .select_related("participant", "participant__site", "attribution_signature")
         .order_by("death_date", "pk")
     )
 
 
 def stopping_rule_count() -> int:
-    """Distinct run-in participants with at least one treatment-related Grade 5 AE (SPEC §4)."""
-    return (
-        AdverseEvent.objects.filter(voided=False, grade=5, treatment_related=True, participant__cohort=Cohort.RUN_IN)
-        .values("participant")
-        .distinct()
-        .count()
-    )
+    """Distinct run-in participants with at least one counting Grade 5 AE (SPEC §4)."""
+    return _stopping_rule_aes().values("participant").distinct().count()
+
+
+def counts_toward_stopping_rule(ae: AdverseEvent) -> bool:
+    return _stopping_rule_aes().filter(pk=ae.pk).exists()
+
+
+def deaths_awaiting_sign_off(*, site=None) -> list[AdverseEvent]:
+    """Grade 5 AEs whose attribution no investigator has signed yet, oldest death first."""
+    aes = _active_aes(site).filter(grade=5, attribution_signature__isnull=True)
+    return list(aes.select_related("participant", "participant__site").order_by("death_date", "pk"))
 
 
 def adverse_events_visible_to(user) -> QuerySet[AdverseEvent]:
@@ -37,7 +51,12 @@ def adverse_events_visible_to(user) -> QuerySet[AdverseEvent]:
 def adverse_event_get_for_user(user, pk) -> AdverseEvent:
     return get_scoped_or_404(
         AdverseEvent.objects.select_related(
-            "participant", "participant__site", "participant__screening", "ctcae_term", "created_by"
+            "participant",
+            "participant__site",
+            "participant__screening",
+            "ctcae_term",
+            "created_by",
+            "attribution_signature",
         ),
         user,
         site_field="participant__site",
@@ -46,7 +65,9 @@ def adverse_event_get_for_user(user, pk) -> AdverseEvent:
 
 
 def adverse_events_of(participant) -> QuerySet[AdverseEvent]:
-    return participant.adverse_events.select_related("ctcae_term").order_by("-onset_date", "-pk")
+    return participant.adverse_events.select_related("ctcae_term", "attribution_signature").order_by(
+        "-onset_date", "-pk"
+    )
 
 
 def search_terms(query: str, limit: int = 20) -> QuerySet[CtcaeTerm]:

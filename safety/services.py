@@ -5,7 +5,7 @@ count in the same transaction: two Grade 5 AEs saved at the same moment are coun
 after the other, so they cannot both miss the threshold.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -13,13 +13,14 @@ from django.utils.translation import gettext as _
 
 from enrollment.models import Arm, Cohort, Participant
 from enrollment.services import mark_deceased, revert_death
-from safety import selectors
-from safety.models import AdverseEvent, CtcaeTerm, Intervention
+from safety import alerts, selectors
+from safety.models import AdverseEvent, CtcaeTerm
 from safety.rules import adverse_event_errors, is_treatment_related
-from scr_escc.alerts import queue_alert
 from scr_escc.audit import create_record, lock_for_change, require_reason, save_audited, void_audited
-from scr_escc.models import Alert, PhaseTransition, Study
-from scr_escc.services import lock_study, record_stopping_rule_count
+from scr_escc.models import ESignature, Study
+from scr_escc.phases import lock_study, record_stopping_rule_count
+from scr_escc.scoping import require_site_access
+from scr_escc.signatures import record_signature, verify_signing_password
 
 AE_FIELDS = (
     "ctcae_term other_specify grade onset_date end_date ongoing serious seriousness_criteria attribution_pd1 "
@@ -49,6 +50,7 @@ def _validate(ae: AdverseEvent, participant: Participant) -> None:
         other_death_date=other_death,
         has_other_grade5=other_grade5.exists(),
         latest_other_onset=others.aggregate(latest=Max("onset_date"))["latest"] if ae.death_date else None,
+        enrollment_date=participant.enrollment_date,
     )
     if ae.ctcae_term_id is None:
         errors.setdefault("ctcae_term", []).append(_("Choose a CTCAE v5.0 term."))
@@ -128,8 +130,56 @@ def update_adverse_event(
         _apply(current, data)
         _validate(current, participant)
         _derive(current)
+        if current.attributions != previous.attributions:
+            current.attribution_signature = None  # a changed attribution needs a new sign-off
         current.full_clean(validate_constraints=False)
         save_audited(current, user=user, reason=reason)
+        current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
+    return current
+
+
+def sign_attribution(
+    *,
+    ae: AdverseEvent,
+    user,
+    password: str | None,
+    attributions: dict | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    request=None,
+) -> AdverseEvent:
+    """An investigator of the AE's site (or the PI) e-signs its attribution, changing it first
+    if `attributions` differ (then with a reason). The signature covers the AE as it stands;
+    the stopping-rule count is recounted. The returned AE carries `halted_study`."""
+    if not user.has_perm("scr_escc.sign_ae_attribution"):
+        raise PermissionDenied
+    require_site_access(user, ae.participant.site)
+    changed = {f"attribution_{k}": v for k, v in (attributions or {}).items() if ae.attributions.get(k) != v}
+    if changed:
+        reason = require_reason(reason)
+    verify_signing_password(user=user, password=password, request=request)
+    with transaction.atomic():
+        study = lock_study()
+        current = lock_for_change(ae, expected_version=expected_version)
+        previous = AdverseEvent.objects.get(pk=current.pk)
+        participant = _lock_participant(current.participant_id)
+        _apply(current, changed)
+        _validate(current, participant)
+        _derive(current)
+        current.attribution_signature = record_signature(
+            user=user,
+            action=ESignature.Action.SIGN_AE_ATTRIBUTION,
+            content={
+                "ae": current.pk,
+                "subject": participant.subject_id,
+                "term": current.term,
+                "grade": current.grade,
+                "death_date": current.death_date,
+                "attribution": current.attributions,
+            },
+            reason=reason or "",
+        )
+        save_audited(current, user=user, reason=reason or _("Attribution signed off"))
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
     return current
 
@@ -161,11 +211,11 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
     cause = f"{ae.participant.subject_id}, {ae.term}"
     halted = record_stopping_rule_count(study=study, count=count, user=user, cause=cause)
     if halted:
-        _alert_stopping_rule_triggered(study=study, ae=ae, events=events, count=count)
+        alerts.alert_stopping_rule_triggered(study=study, ae=ae, events=events, count=count)
     elif 0 < count < study.stopping_threshold and count > before:
-        _alert_stopping_rule_warning(study=study, ae=ae, events=events, count=count)
+        alerts.alert_stopping_rule_warning(study=study, ae=ae, events=events, count=count)
     if ae.serious and not ae.voided and (previous is None or not previous.serious):
-        _alert_sae(study=study, ae=ae)
+        alerts.alert_sae(study=study, ae=ae)
     return halted
 
 
@@ -186,98 +236,3 @@ def _update_vital_status(*, ae: AdverseEvent, previous: AdverseEvent | None, use
             user=user,
             reason=_("The Grade 5 AE %(term)s was corrected or voided") % {"term": previous.term},
         )
-
-
-def _alert_stopping_rule_triggered(*, study: Study, ae: AdverseEvent, events, count: int) -> None:
-    _alert_stopping_rule(
-        kind=Alert.Kind.STOPPING_RULE_TRIGGERED,
-        key=f"stopping_rule_triggered:{study_halt_number()}",
-        subject=_("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)"),
-        headline=_(
-            "The stopping rule of SCR-ESCC-01 is met: the study is HALTED. Enrollment and randomization are "
-            "blocked. The PI must confirm termination, or an admin may resume only if a correction brings the "
-            "count below the threshold."
-        ),
-        study=study,
-        ae=ae,
-        events=events,
-        count=count,
-    )
-
-
-def _alert_stopping_rule_warning(*, study: Study, ae: AdverseEvent, events, count: int) -> None:
-    one_more_halts = count == study.stopping_threshold - 1
-    _alert_stopping_rule(
-        kind=Alert.Kind.STOPPING_RULE_WARNING,
-        key="stopping_rule_warning:" + ",".join(sorted({e.participant.subject_id for e in events})),
-        subject=_("Stopping-rule warning: %(n)s of %(t)s treatment-related Grade 5 in run-in"),
-        headline=_(
-            "A run-in participant has a treatment-related Grade 5 adverse event. One more reaches the stopping "
-            "rule and halts the study."
-        )
-        if one_more_halts
-        else _("The count of run-in participants with a treatment-related Grade 5 AE went up."),
-        study=study,
-        ae=ae,
-        events=events,
-        count=count,
-    )
-
-
-def _alert_stopping_rule(
-    *, kind: str, key: str, subject: str, headline: str, study: Study, ae: AdverseEvent, events, count: int
-) -> None:
-    queue_alert(
-        kind=kind,
-        key=key,
-        subject=subject % {"n": count, "t": study.stopping_threshold},
-        body=_stopping_rule_body(study, ae, events, headline=headline),
-        link=f"/adverse-events/{ae.pk}/",
-    )
-
-
-def _alert_sae(*, study: Study, ae: AdverseEvent) -> None:
-    participant = ae.participant
-    queue_alert(
-        kind=Alert.Kind.SAE_REPORTED,
-        key=f"sae_reported:{ae.pk}",
-        subject=_("SAE reported: %(subject)s at %(site)s — %(term)s, grade %(grade)s")
-        % {"subject": participant.subject_id, "site": participant.site.code, "term": ae.term, "grade": ae.grade},
-        body=_ae_facts(study, ae) + "\n" + _("Sites report every SAE within 24 hours."),
-        link=f"/adverse-events/{ae.pk}/",
-    )
-
-
-def study_halt_number() -> int:
-    return PhaseTransition.objects.filter(to_phase=Study.Phase.HALTED).count()
-
-
-def _ae_facts(study: Study, ae: AdverseEvent) -> str:
-    participant = ae.participant
-    attribution = ", ".join(f"{Intervention(k).label}: {v}" for k, v in ae.attributions.items())
-    criteria = ", ".join(ae.seriousness_criteria) or "—"
-    return "\n".join(
-        [
-            f"Study: SCR-ESCC-01 (NCT05978193), phase: {study.get_phase_display()}",
-            f"Subject: {participant.subject_id} ({participant.get_cohort_display()}), site {participant.site}",
-            f"Event: {ae.term} [{ae.soc}], CTCAE grade {ae.grade}",
-            f"Onset: {ae.onset_date.isoformat()}"
-            + (f", end: {ae.end_date.isoformat()}" if ae.end_date else "")
-            + (f", date of death: {ae.death_date.isoformat()}" if ae.death_date else ""),
-            f"Serious: {'yes' if ae.serious else 'no'} ({criteria}); outcome: {ae.get_outcome_display()}",
-            f"Attribution: {attribution}",
-            f"Treatment-related: {'yes' if ae.treatment_related else 'no'}",
-            f"Stopping rule: {study.treatment_related_grade5} of {study.stopping_threshold} run-in participants "
-            f"with a treatment-related Grade 5 AE",
-        ]
-    )
-
-
-def _stopping_rule_body(study: Study, ae: AdverseEvent, events, *, headline: str) -> str:
-    lines = [headline, "", _ae_facts(study, ae), "", "Events behind the count:"]
-    for event in events:
-        lines.append(
-            f"  - {event.participant.subject_id} ({event.participant.site.code}): {event.term}, "
-            f"death {event.death_date.isoformat() if event.death_date else '?'}"
-        )
-    return "\n".join(lines)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("adverse-events/<int:pk>/edit/", views.ae_edit, name="ae-edit"),
     path("adverse-events/<int:pk>/void/", views.ae_void, name="ae-void"),
     path("adverse-events/<int:pk>/history/", views.ae_history, name="ae-history"),
+    path("adverse-events/<int:pk>/sign/", views.ae_sign, name="ae-sign"),
     path("participants/<str:subject_id>/adverse-events/new/", views.ae_create, name="ae-create"),
 ]

@@ -14,7 +14,7 @@ from django_tables2 import RequestConfig
 
 from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
-from safety.forms import AdverseEventForm, VoidForm
+from safety.forms import AdverseEventForm, AttributionSignOffForm, VoidForm
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.audit import ensure_not_voided
 from scr_escc.models import Site
@@ -22,6 +22,7 @@ from scr_escc.selectors import get_study, sites_visible_to
 from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, render_history, save_edit
 
 CLINICAL = "scr_escc.enter_clinical_data"
+SIGN = "scr_escc.sign_ae_attribution"
 
 
 class AdverseEventTable(tables.Table):
@@ -157,6 +158,8 @@ def ae_detail(request, pk):
         {
             "ae": ae,
             "can_edit": request.user.has_perm(CLINICAL) and not ae.voided,
+            "can_sign": request.user.has_perm(SIGN) and not ae.voided,
+            "counts_toward_stopping_rule": selectors.counts_toward_stopping_rule(ae),
             "grade_text": ae.ctcae_term.grade_text(ae.grade),
         },
     )
@@ -196,6 +199,32 @@ def ae_void(request, pk):
             messages.success(request, _("AE voided. It stays in the audit trail."))
             return redirect("ae-detail", pk=ae.pk)
     return render(request, "safety/ae_void.html", {"form": form, "ae": ae})
+
+
+@permission_required(SIGN, raise_exception=True)
+@refusals_as_messages("ae-detail", "pk")
+def ae_sign(request, pk):
+    """An investigator of the AE's site (or the PI) e-signs its attribution (SPEC §2, §4)."""
+    ae = selectors.adverse_event_get_for_user(request.user, pk)
+    ensure_not_voided(ae)
+    form = AttributionSignOffForm(request.POST or None, ae=ae)
+    if request.method == "POST" and form.is_valid():
+        signed = apply_change(
+            form,
+            lambda: services.sign_attribution(
+                ae=ae,
+                user=request.user,
+                password=form.cleaned_data["password"],
+                attributions=form.attributions,
+                reason=form.cleaned_data["reason_for_change"],
+                expected_version=form.cleaned_data["version"],
+                request=request,
+            ),
+        )
+        if signed is not None:
+            messages.success(request, _("Attribution signed off."))
+            return redirect("ae-detail", pk=ae.pk)
+    return render(request, "safety/ae_sign.html", {"form": form, "ae": ae})
 
 
 @login_required

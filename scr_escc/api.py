@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from scr_escc import services
+from scr_escc import phases
 from scr_escc.audit import StaleEdit
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Alert
@@ -101,69 +101,101 @@ class TokenView(ObtainAuthToken):
 
 class OpenRandomizationSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
-    meaning = serializers.CharField(required=False, default=services.OPEN_RANDOMIZATION_MEANING)
 
 
-class ConfirmTerminationSerializer(serializers.Serializer):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+class ConfirmTerminationSerializer(OpenRandomizationSerializer):
     reason = serializers.CharField()
 
 
-class ResumeSerializer(serializers.Serializer):
+class ResumeRequestSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class OpenRandomizationView(APIView):
+class AmendmentSerializer(OpenRandomizationSerializer):
+    reference = serializers.CharField(max_length=100)
+    reason = serializers.CharField()
+    run_in_min = serializers.IntegerField(min_value=1, required=False)
+    run_in_max = serializers.IntegerField(min_value=1, required=False)
+    stopping_threshold = serializers.IntegerField(min_value=1, required=False)
+
+
+class StudyDecisionView(APIView):
+    """POST a phase decision; the answer is the study as it is after it (SPEC §10).
+
+    The meaning of a signature is fixed by the server for each decision; a client cannot
+    send its own. Refusals: 400 field errors, 403 wrong password or role, 409 study state.
+    """
+
+    serializer_class: type[serializers.Serializer]
+
+    def post(self, request):
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.decide(request, serializer.validated_data)
+        return Response(StudySerializer(study_status()).data)
+
+    def decide(self, request, data: dict) -> None:
+        raise NotImplementedError
+
+
+@extend_schema(request=OpenRandomizationSerializer, responses=StudySerializer, summary="PI e-signs: open randomization")
+class OpenRandomizationView(StudyDecisionView):
     permission_classes = [has_perm("scr_escc.open_randomization")]
+    serializer_class = OpenRandomizationSerializer
 
-    @extend_schema(
-        request=OpenRandomizationSerializer,
-        responses=StudySerializer,
-        summary="PI e-signs: open randomization (409 if not allowed)",
-    )
-    def post(self, request):
-        serializer = OpenRandomizationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.open_randomization(
-            user=request.user,
-            password=serializer.validated_data["password"],
-            meaning=serializer.validated_data["meaning"],
-        )
-        return Response(StudySerializer(study_status()).data)
+    def decide(self, request, data):
+        phases.open_randomization(user=request.user, password=data["password"], request=request)
 
 
-class ConfirmTerminationView(APIView):
+@extend_schema(request=ConfirmTerminationSerializer, responses=StudySerializer, summary="PI e-signs: terminate")
+class ConfirmTerminationView(StudyDecisionView):
     permission_classes = [has_perm("scr_escc.confirm_termination")]
+    serializer_class = ConfirmTerminationSerializer
 
-    @extend_schema(
-        request=ConfirmTerminationSerializer,
-        responses=StudySerializer,
-        summary="PI e-signs: confirm termination of a halted study",
-    )
-    def post(self, request):
-        serializer = ConfirmTerminationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.confirm_termination(
-            user=request.user,
-            password=serializer.validated_data["password"],
-            reason=serializer.validated_data["reason"],
-        )
-        return Response(StudySerializer(study_status()).data)
+    def decide(self, request, data):
+        phases.confirm_termination(user=request.user, password=data["password"], reason=data["reason"], request=request)
 
 
-class ResumeView(APIView):
+@extend_schema(
+    request=ResumeRequestSerializer,
+    responses=StudySerializer,
+    summary="Data manager: ask to resume a halted study (the PI e-signs next)",
+)
+class ResumeView(StudyDecisionView):
     permission_classes = [has_perm("scr_escc.resume_study")]
+    serializer_class = ResumeRequestSerializer
 
-    @extend_schema(
-        request=ResumeSerializer,
-        responses=StudySerializer,
-        summary="Admin: resume a halted study when the count is below the threshold",
-    )
-    def post(self, request):
-        serializer = ResumeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.resume_study(user=request.user, reason=serializer.validated_data["reason"])
-        return Response(StudySerializer(study_status()).data)
+    def decide(self, request, data):
+        phases.request_resume(user=request.user, reason=data["reason"])
+
+
+@extend_schema(request=OpenRandomizationSerializer, responses=StudySerializer, summary="PI e-signs: resume")
+class SignResumeView(StudyDecisionView):
+    permission_classes = [has_perm("scr_escc.sign_resume")]
+    serializer_class = OpenRandomizationSerializer
+
+    def decide(self, request, data):
+        phases.resume_study(user=request.user, password=data["password"], request=request)
+
+
+@extend_schema(
+    request=AmendmentSerializer,
+    responses=StudySerializer,
+    summary="PI e-signs a protocol amendment of the run-in limits or stopping threshold",
+)
+class AmendmentView(StudyDecisionView):
+    permission_classes = [has_perm("scr_escc.amend_protocol")]
+    serializer_class = AmendmentSerializer
+
+    def decide(self, request, data):
+        phases.amend_protocol(
+            user=request.user,
+            password=data["password"],
+            reference=data["reference"],
+            changes={field: data.get(field) for field in phases.LIMIT_FIELDS},
+            reason=data["reason"],
+            request=request,
+        )
 
 
 class AlertSerializer(serializers.ModelSerializer):

@@ -10,5 +10,7 @@ urlpatterns = [
     path("study/open-randomization/", api.OpenRandomizationView.as_view(), name="api-open-randomization"),
     path("study/confirm-termination/", api.ConfirmTerminationView.as_view(), name="api-confirm-termination"),
     path("study/resume/", api.ResumeView.as_view(), name="api-resume"),
+    path("study/resume/sign/", api.SignResumeView.as_view(), name="api-resume-sign"),
+    path("study/amendments/", api.AmendmentView.as_view(), name="api-amendments"),
     path("alerts/", api.AlertList.as_view(), name="api-alerts"),
 ]

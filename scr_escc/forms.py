@@ -4,7 +4,10 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from scr_escc.models import Study
+from scr_escc.models import ESignature, Study
+from scr_escc.phases import LIMIT_FIELDS
+from scr_escc.services import FIXED_LIMIT
+from scr_escc.signatures import MEANINGS
 
 
 class ReasonForChangeFormMixin(forms.Form):
@@ -40,11 +43,23 @@ class LoginForm(AuthenticationForm):
 class StudySettingsForm(ReasonForChangeFormMixin, forms.ModelForm):
     class Meta:
         model = Study
-        fields = ["run_in_min", "run_in_max", "stopping_threshold", "safety_contact_emails", "stratify_by_site"]
+        fields = [
+            "run_in_min",
+            "run_in_max",
+            "stopping_threshold",
+            "safety_contact_emails",
+            "escalation_email",
+            "stratify_by_site",
+        ]
         widgets = {"safety_contact_emails": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.limits_fixed:
+            # Shown, not editable; the service refuses a changed value with the same message.
+            for name in LIMIT_FIELDS:
+                self.fields[name].widget.attrs["readonly"] = True
+                self.fields[name].help_text = FIXED_LIMIT
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Save settings")))
 
@@ -53,49 +68,86 @@ class StudySettingsForm(ReasonForChangeFormMixin, forms.ModelForm):
         pass
 
 
-class OpenRandomizationForm(forms.Form):
-    action = forms.CharField(widget=forms.HiddenInput, initial="open_randomization")
-    meaning = forms.BooleanField(
-        label=_("I confirm the safety criteria for Phase IIb are met"),
-        help_text=_("The meaning of your electronic signature, stored with it."),
-    )
+class SignatureForm(forms.Form):
+    """A decision signed with the password; the meaning is the server's, shown to be confirmed."""
+
+    signature_action: str = ""
+    submit_label = _("Sign")
+    submit_css = "btn-primary"
+
+    action = forms.CharField(widget=forms.HiddenInput)
+    meaning = forms.BooleanField(help_text=_("The meaning of your electronic signature, stored with it."))
     password = forms.CharField(
         label=_("Your password (e-signature)"),
         widget=forms.PasswordInput,
-        help_text=_("Re-enter your password to sign."),
+        help_text=_("Re-enter your password to sign. Wrong passwords count toward the sign-in lockout."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["action"].initial = self.decision
+        self.fields["meaning"].label = MEANINGS[self.signature_action]
+        # The signature fields come last, after what is being signed.
+        self.order_fields(
+            [name for name in self.fields if name not in ("meaning", "password")] + ["meaning", "password"]
+        )
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Sign and open randomization")))
+        self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_css))
 
 
-class ConfirmTerminationForm(forms.Form):
-    action = forms.CharField(widget=forms.HiddenInput, initial="confirm_termination")
+class OpenRandomizationForm(SignatureForm):
+    decision = "open_randomization"
+    signature_action = ESignature.Action.OPEN_RANDOMIZATION
+    submit_label = _("Sign and open randomization")
+
+
+class ConfirmTerminationForm(SignatureForm):
+    decision = "confirm_termination"
+    signature_action = ESignature.Action.CONFIRM_TERMINATION
+    submit_label = _("Sign and terminate the study")
+    submit_css = "btn-danger"
+
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("E.g. two treatment-related deaths in the run-in (protocol stopping rule)."),
     )
-    meaning = forms.BooleanField(label=_("I confirm the termination of the study under the stopping rule"))
-    password = forms.CharField(label=_("Your password (e-signature)"), widget=forms.PasswordInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Sign and terminate the study"), css_class="btn-danger"))
 
 
-class ResumeForm(forms.Form):
-    action = forms.CharField(widget=forms.HiddenInput, initial="resume")
+class SignResumeForm(SignatureForm):
+    decision = "sign_resume"
+    signature_action = ESignature.Action.RESUME_STUDY
+    submit_label = _("Sign and resume the study")
+
+
+class AmendProtocolForm(SignatureForm):
+    decision = "amend_protocol"
+    signature_action = ESignature.Action.AMEND_PROTOCOL
+    submit_label = _("Sign the amendment")
+
+    reference = forms.CharField(
+        label=_("Amendment reference"), max_length=100, help_text=_("E.g. protocol version 2.1, 2026-12-01.")
+    )
+    run_in_min = forms.IntegerField(label=_("Run-in minimum"), min_value=1)
+    run_in_max = forms.IntegerField(label=_("Run-in maximum"), min_value=1)
+    stopping_threshold = forms.IntegerField(
+        label=_("Stopping threshold"),
+        min_value=1,
+        help_text=_("A threshold the count has already reached halts the study at once."),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RequestResumeForm(forms.Form):
+    decision = "request_resume"
+    action = forms.CharField(widget=forms.HiddenInput, initial="request_resume")
     reason = forms.CharField(
         label=_("Reason for resuming"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("E.g. the second death was re-attributed as unrelated after review."),
+        help_text=_("E.g. the second death was re-attributed as unrelated after review. The PI signs next."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Resume the study")))
+        self.helper.add_input(Submit("submit", _("Ask the PI to resume the study")))

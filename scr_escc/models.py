@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, validate_email
+from django.core.validators import MinValueValidator, RegexValidator, validate_email
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -108,17 +108,32 @@ class Study(AuditedModel):
     )
     registration = models.CharField(_("registration"), max_length=40, default="NCT05978193")
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices, default=Phase.RUN_IN, editable=False)
-    # The phase to return to when an admin resumes a halted study (SPEC §5).
+    # The phase to return to when a halted study resumes, and the threshold in force at the
+    # halt: a resume is refused while the count is at or above it (SPEC §5).
     phase_before_halt = models.CharField(max_length=20, choices=Phase.choices, blank=True, editable=False)
+    threshold_at_halt = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # A data manager's request to resume (reason); the PI's e-signature carries it out.
+    resume_requested_by = models.ForeignKey(
+        "User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    resume_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resume_reason = models.TextField(blank=True, editable=False)
     run_in_min = models.PositiveSmallIntegerField(
-        _("run-in minimum"), default=20, help_text=_("Run-in participants needed before randomization may open.")
+        _("run-in minimum"),
+        default=20,
+        validators=[MinValueValidator(1, _("At least one run-in participant is needed before randomization."))],
+        help_text=_("Run-in participants needed before randomization may open."),
     )
     run_in_max = models.PositiveSmallIntegerField(
-        _("run-in maximum"), default=25, help_text=_("No run-in enrollment beyond this number.")
+        _("run-in maximum"),
+        default=25,
+        validators=[MinValueValidator(1, _("The run-in takes at least one participant."))],
+        help_text=_("No run-in enrollment beyond this number."),
     )
     stopping_threshold = models.PositiveSmallIntegerField(
         _("stopping threshold"),
         default=2,
+        validators=[MinValueValidator(1, _("The stopping threshold is at least 1."))],
         help_text=_("Run-in participants with a treatment-related Grade 5 AE that halt the study."),
     )
     # Kept by enroll_participant() while this row is locked: the run-in cap and the
@@ -137,6 +152,11 @@ class Study(AuditedModel):
         default=False,
         help_text=_("Add site to the ECOG stratification. Cannot change once an allocation list exists."),
     )
+    escalation_email = models.EmailField(
+        _("escalation address"),
+        blank=True,
+        help_text=_("Receives, with the data managers, every stopping-rule or SAE alert that could not be delivered."),
+    )
 
     class Meta:
         verbose_name = _("study")
@@ -147,6 +167,7 @@ class Study(AuditedModel):
                 condition=models.Q(run_in_min__lte=models.F("run_in_max")), name="run_in_min_le_max"
             ),
             models.CheckConstraint(condition=models.Q(stopping_threshold__gte=1), name="stopping_threshold_positive"),
+            models.CheckConstraint(condition=models.Q(run_in_min__gte=1), name="run_in_min_positive"),
         ]
         permissions = [
             ("enter_clinical_data", "Screen, enroll, record AEs and randomize at own sites"),
@@ -156,7 +177,9 @@ class Study(AuditedModel):
             ("view_alerts", "See alerts and their delivery status"),
             ("open_randomization", "E-sign: open randomization"),
             ("confirm_termination", "E-sign: confirm termination"),
-            ("resume_study", "Resume a halted study"),
+            ("resume_study", "Request the resumption of a halted study (data manager)"),
+            ("sign_resume", "E-sign: resume a halted study"),
+            ("amend_protocol", "E-sign: protocol amendment of the run-in limits or stopping threshold"),
             ("change_study_settings", "Change study settings"),
             ("manage_allocation_list", "Generate, import and see the allocation list"),
             ("export_data", "Export CSV datasets"),
@@ -172,7 +195,13 @@ class Study(AuditedModel):
 
     @property
     def blocks_enrollment(self) -> bool:
+        """Halted and terminated block new enrollment and randomization (SPEC §5)."""
         return self.phase in (self.Phase.HALTED, self.Phase.TERMINATED)
+
+    @property
+    def limits_fixed(self) -> bool:
+        """Run-in limits and threshold are fixed from the first enrollment (amendments only)."""
+        return self.run_in_enrolled > 0
 
     @property
     def safety_contacts(self) -> list[str]:
@@ -185,18 +214,41 @@ class ESignature(models.Model):
     class Action(models.TextChoices):
         OPEN_RANDOMIZATION = "open_randomization", _("Open randomization")
         CONFIRM_TERMINATION = "confirm_termination", _("Confirm termination")
+        RESUME_STUDY = "resume_study", _("Resume a halted study")
+        AMEND_PROTOCOL = "amend_protocol", _("Protocol amendment")
+        SIGN_AE_ATTRIBUTION = "sign_ae_attribution", _("AE attribution sign-off")
 
     signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
+    # The signer's printed name at the time of signing (Part 11 §11.50).
+    signer_name = models.CharField(max_length=300, blank=True)
     signed_at = models.DateTimeField(auto_now_add=True)
     meaning = models.CharField(max_length=300)
     action = models.CharField(max_length=60, choices=Action.choices)
     reason = models.TextField(blank=True)
+    # SHA-256 of what was signed (the record's values at that moment), so a later change shows.
+    content_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-signed_at"]
 
     def __str__(self) -> str:
         return f"{self.signer} — {self.meaning} ({self.signed_at:%Y-%m-%d %H:%M})"
+
+
+class ProtocolAmendment(models.Model):
+    """A PI-signed change of the run-in limits or the stopping threshold after the first enrollment."""
+
+    reference = models.CharField(_("amendment reference"), max_length=100)
+    changes = models.JSONField(help_text="{field: [old, new]}")
+    reason = models.TextField()
+    signature = models.OneToOneField(ESignature, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.reference
 
 
 class PhaseTransition(models.Model):

@@ -28,6 +28,7 @@ class StudyStatus:
     treatment_related_grade5: int
     stopping_threshold: int
     stopping_level: str
+    resume_requested: bool
 
 
 def stopping_rule_level(count: int, threshold: int) -> str:
@@ -52,4 +53,5 @@ def study_status() -> StudyStatus:
         treatment_related_grade5=study.treatment_related_grade5,
         stopping_threshold=study.stopping_threshold,
         stopping_level=stopping_rule_level(study.treatment_related_grade5, study.stopping_threshold),
+        resume_requested=study.resume_requested_at is not None,
     )

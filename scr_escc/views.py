@@ -9,12 +9,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
 
-from scr_escc import services
+from scr_escc import phases, services
 from scr_escc.alerts import alerts_needing_attention
 from scr_escc.audit import StaleEdit, history_entries
 from scr_escc.exceptions import DomainError, SignatureRefused
-from scr_escc.forms import ConfirmTerminationForm, OpenRandomizationForm, ResumeForm, StudySettingsForm
-from scr_escc.models import Alert, PhaseTransition
+from scr_escc.forms import (
+    AmendProtocolForm,
+    ConfirmTerminationForm,
+    OpenRandomizationForm,
+    RequestResumeForm,
+    SignResumeForm,
+    StudySettingsForm,
+)
+from scr_escc.models import Alert, PhaseTransition, ProtocolAmendment
 from scr_escc.selectors import get_study, sites_visible_to, study_status
 
 T = TypeVar("T")
@@ -42,8 +49,13 @@ def apply_change(form, change: Callable[[], T]) -> T | None:
         apply_validation_error(form, error)
     except SignatureRefused as refusal:
         form.add_error("password" if "password" in form.fields else None, refusal.message)
-    except (StaleEdit, DomainError) as refusal:
+        form.refusal_status = refusal.status_code
+    except StaleEdit as refusal:
         form.add_error(None, refusal.message)
+        form.refusal_status = 409
+    except DomainError as refusal:
+        form.add_error(None, refusal.message)
+        form.refusal_status = refusal.status_code
     return None
 
 
@@ -149,10 +161,20 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
     """The PI's signed decisions and the admin's resume (SPEC §5), each a service call."""
 
     template_name = "scr_escc/phase_decisions.html"
+    # decision → (permission, form). The study's phase decides which are offered (phases.decisions_available).
     FORMS = {
         "open_randomization": ("scr_escc.open_randomization", OpenRandomizationForm),
         "confirm_termination": ("scr_escc.confirm_termination", ConfirmTerminationForm),
-        "resume": ("scr_escc.resume_study", ResumeForm),
+        "request_resume": ("scr_escc.resume_study", RequestResumeForm),
+        "sign_resume": ("scr_escc.sign_resume", SignResumeForm),
+        "amend_protocol": ("scr_escc.amend_protocol", AmendProtocolForm),
+    }
+    DONE = {
+        "open_randomization": _("Signed. Randomization is open."),
+        "confirm_termination": _("Signed. The study is terminated."),
+        "request_resume": _("Resume requested. The PI's e-signature resumes the study."),
+        "sign_resume": _("Signed. The study is resumed."),
+        "amend_protocol": _("Signed. The protocol amendment is in force."),
     }
 
     def dispatch(self, request, *args, **kwargs):
@@ -162,47 +184,55 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, bound=None, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        status = study_status()
+        study = get_study()
+        available = phases.decisions_available(study)
         forms_ = {}
         for action, (perm, form_class) in self.FORMS.items():
-            if bound is not None and bound.prefix_action == action:
+            if bound is not None and bound.decision == action:
                 forms_[action] = bound  # a refused decision stays on screen with its reason
-            elif user.has_perm(perm) and services.DECISION_FROM_PHASE[action] == status.phase:
-                forms_[action] = form_class()
+            elif self.request.user.has_perm(perm) and action in available:
+                forms_[action] = form_class(initial={f: getattr(study, f) for f in phases.LIMIT_FIELDS})
         context.update(
-            status=status,
+            status=study_status(),
+            study_row=study,
             forms=forms_,
-            meaning=services.OPEN_RANDOMIZATION_MEANING,
             transitions=PhaseTransition.objects.select_related("by", "signature")[:10],
+            amendments=ProtocolAmendment.objects.select_related("signature")[:10],
         )
         return context
 
     def post(self, request, *args, **kwargs):
         action = request.POST.get("action")
-        if action not in self.FORMS:
+        if action not in self.FORMS or not request.user.has_perm(self.FORMS[action][0]):
             raise PermissionDenied
-        perm, form_class = self.FORMS[action]
-        if not request.user.has_perm(perm):
-            raise PermissionDenied
-        form = form_class(request.POST)
-        form.prefix_action = action
+        form = self.FORMS[action][1](request.POST)
         if form.is_valid() and apply_change(form, lambda: self.decide(action, form.cleaned_data)) is not None:
+            messages.success(request, self.DONE[action])
             return redirect("study-decisions")
-        return self.render_to_response(self.get_context_data(bound=form))
+        # A refusal of the study's state answers 409, a wrong signing password 403, bad input 200.
+        status = getattr(form, "refusal_status", 200)
+        return self.render_to_response(self.get_context_data(bound=form), status=status)
 
     def decide(self, action: str, data: dict):
-        user = self.request.user
+        user, request = self.request.user, self.request
         if action == "open_randomization":
-            study = services.open_randomization(user=user, password=data["password"])
-            messages.success(self.request, _("Signed. Randomization is open."))
-        elif action == "confirm_termination":
-            study = services.confirm_termination(user=user, password=data["password"], reason=data["reason"])
-            messages.success(self.request, _("Signed. The study is terminated."))
-        else:
-            study = services.resume_study(user=user, reason=data["reason"])
-            messages.success(self.request, _("The study is resumed."))
-        return study
+            return phases.open_randomization(user=user, password=data["password"], request=request)
+        if action == "confirm_termination":
+            return phases.confirm_termination(
+                user=user, password=data["password"], reason=data["reason"], request=request
+            )
+        if action == "request_resume":
+            return phases.request_resume(user=user, reason=data["reason"])
+        if action == "sign_resume":
+            return phases.resume_study(user=user, password=data["password"], request=request)
+        return phases.amend_protocol(
+            user=user,
+            password=data["password"],
+            reference=data["reference"],
+            changes={f: data[f] for f in phases.LIMIT_FIELDS},
+            reason=data["reason"],
+            request=request,
+        )
 
 
 class AlertListView(PermissionRequiredMixin, ListView):

@@ -71,10 +71,11 @@ def make_screening(*, site, user, **changes) -> Screening:
     return create_screening(site=site, data=eligible_screening_data(**changes), user=user)
 
 
-def make_participant(*, site, user, **changes):
+def make_participant(*, site, user, enrollment_date=None, **changes):
     from enrollment.services import enroll_participant
 
-    return enroll_participant(screening=make_screening(site=site, user=user, **changes), user=user)
+    screening = make_screening(site=site, user=user, **changes)
+    return enroll_participant(screening=screening, user=user, enrollment_date=enrollment_date)
 
 
 def ae_data(*, term: str = "Pneumonitis", grade: int = 2, related: str | None = None, **changes) -> dict:

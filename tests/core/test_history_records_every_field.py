@@ -37,10 +37,10 @@ def test_a_void_is_a_void_in_the_history_whatever_its_reason_says(sh01, coordina
 def test_the_run_in_count_has_its_own_history_rows_never_under_the_admins_edit(sh01, coordinator, admin_user, study):
     update_study_settings(user=admin_user, data={"safety_contact_emails": "dsmb@example.org"}, reason="DSMB")
     make_participant(site=sh01, user=coordinator)
-    update_study_settings(user=admin_user, data={"run_in_min": 19}, reason="Amendment 2")
+    update_study_settings(user=admin_user, data={"safety_contact_emails": "dsmb2@example.org"}, reason="New DSMB")
     entries = history_entries(get_study())
-    assert [e.reason for e in entries[:3]] == ["Amendment 2", "Run-in enrollment: SH01-001", "DSMB"]
-    assert _changes(entries[0]) == {"run_in_min": (20, 19)}
+    assert [e.reason for e in entries[:3]] == ["New DSMB", "Run-in enrollment: SH01-001", "DSMB"]
+    assert _changes(entries[0]) == {"safety_contact_emails": ("dsmb@example.org", "dsmb2@example.org")}
     assert _changes(entries[1]) == {"run_in_enrolled": (0, 1)}
     assert entries[1].user == coordinator.username
 

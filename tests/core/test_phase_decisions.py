@@ -1,27 +1,26 @@
-"""SPEC §5: the study phase state machine — e-signed PI decisions, the admin's resume, and the
-block on enrollment once halted or terminated; pages and API alike."""
+"""SPEC §5: the study phase state machine — e-signed PI decisions, the resume the data manager
+asks for and the PI signs, and the block on enrollment once halted or terminated; pages and API alike."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from enrollment.models import Participant
-from safety.services import update_adverse_event
+from safety.services import sign_attribution
 from scr_escc.exceptions import PhaseTransitionRefused, SignatureRefused
 from scr_escc.models import Alert, ESignature, PhaseTransition, Study
+from scr_escc.phases import confirm_termination, open_randomization, request_resume, resume_study
 from scr_escc.selectors import get_study
-from scr_escc.services import (
-    CONFIRM_TERMINATION_MEANING,
-    OPEN_RANDOMIZATION_MEANING,
-    confirm_termination,
-    open_randomization,
-    resume_study,
-)
+from scr_escc.signatures import MEANINGS
 from tests.factories import make_ae, make_participant, make_screening
+
+OPEN_RANDOMIZATION_MEANING = MEANINGS[ESignature.Action.OPEN_RANDOMIZATION]
+CONFIRM_TERMINATION_MEANING = MEANINGS[ESignature.Action.CONFIRM_TERMINATION]
 
 OPEN = "/api/v1/study/open-randomization/"
 TERMINATE = "/api/v1/study/confirm-termination/"
 RESUME = "/api/v1/study/resume/"
+SIGN_RESUME = "/api/v1/study/resume/sign/"
 DECISIONS = "/study/decisions/"
 
 
@@ -52,9 +51,18 @@ def state():
     }
 
 
-def correct_below_threshold(ae, user):
-    update_adverse_event(ae=ae, data={"attribution_chemo": "unlikely"}, user=user, reason="Autopsy: progression")
+def correct_below_threshold(ae, investigator, password):
+    """The site investigator signs a re-attribution of the second death: the count drops to 1."""
+    sign_attribution(
+        ae=ae, user=investigator, password=password, attributions={"chemo": "unlikely"}, reason="Autopsy: progression"
+    )
     assert get_study().treatment_related_grade5 == 1
+
+
+@pytest.fixture
+def corrected(halted, investigator, password):
+    correct_below_threshold(halted[1], investigator, password)
+    return halted
 
 
 # --- Open randomization -----------------------------------------------------------------
@@ -237,59 +245,63 @@ def test_only_the_pi_may_confirm_termination(role, halted, request, password, ap
     assert state() == before
 
 
-# --- Resume (admin) ---------------------------------------------------------------------
+# --- Resume: the data manager asks with a reason, the PI e-signs ----------------------------
 
 
-def test_admin_resumes_to_run_in_once_below_threshold(halted, coordinator, admin_user, api):
-    correct_below_threshold(halted[1], coordinator)
-    assert get_study().phase == Study.Phase.HALTED
+def test_resume_takes_the_data_managers_request_and_the_pis_signature(corrected, admin_user, pi, password, api):
     response = api(admin_user).post(RESUME, {"reason": "Second death re-attributed after autopsy"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["phase"] == "halted"
+    response = api(pi).post(SIGN_RESUME, {"password": password}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["phase"] == "run_in"
     transition = PhaseTransition.objects.get(from_phase="halted")
-    assert (transition.to_phase, transition.by, transition.reason) == (
-        "run_in",
-        admin_user,
-        "Second death re-attributed after autopsy",
-    )
-    assert transition.signature is None
+    assert (transition.to_phase, transition.by, transition.signature.action) == ("run_in", pi, "resume_study")
+    assert "Second death re-attributed after autopsy" in transition.reason
+    assert transition.signature.signer_name == pi.get_full_name() or pi.username
 
 
 def test_resume_returns_to_randomization_when_halted_during_randomization(
-    run_in, coordinator, pi, admin_user, password
+    run_in, coordinator, investigator, pi, admin_user, password
 ):
     open_randomization(user=pi, password=password)
     make_ae(participant=run_in[0], user=coordinator, grade=5, related="possible")
     halting = make_ae(participant=run_in[1], user=coordinator, grade=5, related="definite")
     assert get_study().phase == Study.Phase.HALTED
-    update_adverse_event(
-        ae=halting, data={"attribution_chemo": "unrelated"}, user=coordinator, reason="Re-attributed by the DSMB"
+    sign_attribution(
+        ae=halting, user=investigator, password=password, attributions={"chemo": "unrelated"}, reason="DSMB"
     )
-    resume_study(user=admin_user, reason="DSMB review")
+    request_resume(user=admin_user, reason="DSMB review")
+    resume_study(user=pi, password=password)
     assert get_study().phase == Study.Phase.RANDOMIZATION
 
 
-def test_resume_refused_while_count_is_at_threshold(halted, admin_user, api):
+def test_resume_request_refused_while_count_is_at_threshold(halted, admin_user, api):
     before = state()
     response = api(admin_user).post(RESUME, {"reason": "Please"}, format="json")
     assert response.status_code == 409
-    assert "2 of 2" in response.json()["detail"]
+    assert "count is 2" in response.json()["detail"]
     assert state() == before
 
 
 def test_resume_only_from_halted(run_in, admin_user, api):
     before = state()
     with pytest.raises(PhaseTransitionRefused):
-        resume_study(user=admin_user, reason="Nothing to resume")
+        request_resume(user=admin_user, reason="Nothing to resume")
     assert api(admin_user).post(RESUME, {"reason": "Nothing"}, format="json").status_code == 409
     assert state() == before
 
 
-def test_resume_needs_a_reason(halted, coordinator, admin_user, api):
-    correct_below_threshold(halted[1], coordinator)
+def test_pi_cannot_resume_without_the_data_managers_request(corrected, pi, password, api):
+    before = state()
+    assert api(pi).post(SIGN_RESUME, {"password": password}, format="json").status_code == 409
+    assert state() == before
+
+
+def test_resume_needs_a_reason(corrected, admin_user, api):
     before = state()
     with pytest.raises(ValidationError) as refused:
-        resume_study(user=admin_user, reason="   ")
+        request_resume(user=admin_user, reason="   ")
     assert "reason" in refused.value.message_dict
     for body in ({}, {"reason": ""}, {"reason": "   "}):
         response = api(admin_user).post(RESUME, body, format="json")
@@ -299,20 +311,35 @@ def test_resume_needs_a_reason(halted, coordinator, admin_user, api):
 
 
 @pytest.mark.parametrize("role", ["pi", "coordinator", "investigator", "monitor"])
-def test_only_an_admin_may_resume(role, halted, coordinator, request, api, login):
-    correct_below_threshold(halted[1], coordinator)
+def test_only_a_data_manager_may_ask_to_resume(role, corrected, request, api, login):
     user = request.getfixturevalue(role)
     before = state()
     with pytest.raises(PermissionDenied):
-        resume_study(user=user, reason="I would like to")
+        request_resume(user=user, reason="I would like to")
     assert api(user).post(RESUME, {"reason": "I would like to"}, format="json").status_code == 403
-    assert login(user).post(DECISIONS, {"action": "resume", "reason": "I would like to"}).status_code == 403
+    assert login(user).post(DECISIONS, {"action": "request_resume", "reason": "I would like to"}).status_code == 403
     assert state() == before
 
 
-def test_admin_resumes_on_the_page(halted, coordinator, admin_user, login):
-    correct_below_threshold(halted[1], coordinator)
-    response = login(admin_user).post(DECISIONS, {"action": "resume", "reason": "Corrected after review"})
+@pytest.mark.parametrize("role", ["admin_user", "coordinator", "investigator", "monitor"])
+def test_only_the_pi_may_sign_the_resume(role, corrected, admin_user, request, password, api):
+    request_resume(user=admin_user, reason="Corrected")
+    user = request.getfixturevalue(role)
+    before = state()
+    with pytest.raises(PermissionDenied):
+        resume_study(user=user, password=password)
+    assert api(user).post(SIGN_RESUME, {"password": password}, format="json").status_code == 403
+    assert state() == before
+
+
+def test_resume_on_the_page_request_then_signature(corrected, admin_user, pi, password, login):
+    response = login(admin_user).post(DECISIONS, {"action": "request_resume", "reason": "Corrected after review"})
+    assert response.status_code == 302
+    assert get_study().phase == Study.Phase.HALTED
+    page = login(pi).get(DECISIONS)
+    assert set(page.context["forms"]) == {"confirm_termination", "sign_resume", "amend_protocol"}
+    assert "Corrected after review" in page.content.decode()
+    response = login(pi).post(DECISIONS, {"action": "sign_resume", "meaning": "on", "password": password})
     assert response.status_code == 302
     assert get_study().phase == Study.Phase.RUN_IN
 
@@ -333,21 +360,21 @@ def test_enrollment_is_409_when_halted_or_terminated(terminate, halted, sh01, co
     assert not Participant.objects.filter(screening=screening).exists()
 
 
-def test_enrollment_reopens_after_resume(halted, sh01, coordinator, admin_user, api):
-    correct_below_threshold(halted[1], coordinator)
-    resume_study(user=admin_user, reason="Corrected")
+def test_enrollment_reopens_after_resume(corrected, sh01, coordinator, admin_user, pi, password, api):
+    request_resume(user=admin_user, reason="Corrected")
+    resume_study(user=pi, password=password)
     screening = make_screening(site=sh01, user=coordinator)
     response = api(coordinator).post(f"/api/v1/screenings/{screening.pk}/enroll/", format="json")
     assert response.status_code == 201, response.content
     assert response.json()["cohort"] == "run_in"
 
 
-def test_terminated_study_cannot_be_resumed(halted, coordinator, pi, admin_user, password):
+def test_terminated_study_cannot_be_resumed(halted, investigator, pi, admin_user, password):
     confirm_termination(user=pi, password=password, reason="Stopping rule met")
-    correct_below_threshold(halted[1], coordinator)
+    correct_below_threshold(halted[1], investigator, password)
     before = state()
     with pytest.raises(PhaseTransitionRefused):
-        resume_study(user=admin_user, reason="Changed our mind")
+        request_resume(user=admin_user, reason="Changed our mind")
     assert get_study().phase == Study.Phase.TERMINATED
     assert state() == before
 
@@ -368,7 +395,7 @@ def test_pi_sees_the_open_randomization_form(run_in, pi, login):
 def test_page_wrong_password_shows_the_error_on_the_password_field(run_in, pi, login):
     before = state()
     response = login(pi).post(DECISIONS, {"action": "open_randomization", "meaning": "on", "password": "wrong"})
-    assert response.status_code == 200
+    assert response.status_code == 403
     form = response.context["forms"]["open_randomization"]
     assert "password" in form.errors
     assert "password is not correct" in form.errors["password"][0]
@@ -389,7 +416,7 @@ def test_page_too_few_enrolled_shows_the_reason(sh01, coordinator, pi, password,
     make_participant(site=sh01, user=coordinator)
     before = state()
     response = login(pi).post(DECISIONS, {"action": "open_randomization", "meaning": "on", "password": password})
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "at least 3" in response.content.decode()
     assert state() == before
 
@@ -418,4 +445,4 @@ def test_decisions_page_is_403_for_roles_without_a_decision(role, run_in, reques
 def test_admin_page_has_no_pi_forms(halted, admin_user, login):
     response = login(admin_user).get(DECISIONS)
     assert response.status_code == 200
-    assert set(response.context["forms"]) == {"resume"}
+    assert set(response.context["forms"]) == {"request_resume"}

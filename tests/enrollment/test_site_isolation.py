@@ -61,6 +61,8 @@ API_WRITES_INSIDER_STATUS = [
     ("post", "/api/v1/adverse-events/{ae}/void/", 200),
 ]
 API_WRITES = [(method, url) for method, url, _ in API_WRITES_INSIDER_STATUS]
+# Attribution sign-off is for investigators (and the PI): an investigator of another site gets 404.
+SIGN_URLS = ["/adverse-events/{ae}/sign/", "/api/v1/adverse-events/{ae}/sign-attribution/"]
 
 
 def _form(data: dict) -> dict:
@@ -125,7 +127,7 @@ def state() -> tuple:
 
 def test_every_record_url_is_in_these_lists():
     """A new screening/participant URL must join the isolation tests: this fails until it does."""
-    covered = PAGE_GETS + PAGE_POSTS + API_GETS + [url for _, url in API_WRITES]
+    covered = PAGE_GETS + PAGE_POSTS + API_GETS + [url for _, url in API_WRITES] + SIGN_URLS
     covered = [re.sub(r"\{\w+\}", "X", url) for url in covered]
     modules = [
         ("/", enrollment_urls),
@@ -267,3 +269,21 @@ def test_site_staff_see_their_records_in_the_lists(login, api, insider, sh01_rec
         body = api(insider).get(url).json()
         numbers = [row.get("screening_number") or row["subject_id"] for row in body["results"]]
         assert numbers and all(number.startswith("SH01") for number in numbers), url
+
+
+def test_another_sites_investigator_cannot_reach_a_sign_off_and_changes_nothing(
+    login, api, investigator_sh02, sh01_records, password
+):
+    before = state()
+    page, api_url = (url.format(**sh01_records) for url in SIGN_URLS)
+    client = login(investigator_sh02)
+    assert client.get(page).status_code == 404
+    assert (
+        client.post(page, {"action": "sign_ae_attribution", "meaning": "on", "password": password}).status_code == 404
+    )
+    assert api(investigator_sh02).post(api_url, {"password": password}, format="json").status_code == 404
+    assert state() == before
+
+
+def test_the_sites_investigator_opens_the_sign_off_page(login, investigator, sh01_records):
+    assert login(investigator).get(SIGN_URLS[0].format(**sh01_records)).status_code == 200

@@ -28,7 +28,8 @@ def days(n: int):
 
 @pytest.fixture
 def participant(sh01, coordinator, pi, study):
-    return make_participant(site=sh01, user=coordinator)
+    # Enrolled on the screening date (two days ago), so deaths can be dated up to then.
+    return make_participant(site=sh01, user=coordinator, enrollment_date=days(-2))
 
 
 @pytest.fixture
