@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from scr_escc import phases
 from scr_escc.audit import StaleEdit
 from scr_escc.exceptions import DomainError
+from scr_escc.middleware import LOCKED_OUT
 from scr_escc.models import Alert
 from scr_escc.selectors import study_status
 
@@ -90,10 +91,7 @@ class TokenView(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
             if getattr(request, "axes_locked_out", False):
-                return Response(
-                    {"detail": "Account locked after too many failed sign-in attempts. Try again in 30 minutes."},
-                    status=status.HTTP_403_FORBIDDEN,
-                )
+                return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
             return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

@@ -3,6 +3,7 @@
 import logging
 
 from django.http import JsonResponse
+from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +27,14 @@ class ApiErrorMiddleware:
 
 def _is_json(response) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
+
+
+LOCKED_OUT = "Account locked after too many wrong passwords (sign-in or e-signature). Try again in 30 minutes."
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out request: JSON for API clients (like every API error),
+    the "account locked" page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": LOCKED_OUT}, status=403)
+    return render(request, "registration/locked_out.html", status=429)

@@ -1,0 +1,91 @@
+"""SPEC §2/§4: an investigator of the site (or the PI) e-signs each AE's attribution, on the
+page or through the API; the participant page, the AE page and the dashboard show the state."""
+
+import pytest
+
+from safety.models import AdverseEvent
+from scr_escc.models import ESignature
+from scr_escc.selectors import get_study
+from scr_escc.signatures import MEANINGS
+from tests.factories import PASSWORD, make_ae, make_participant
+
+
+@pytest.fixture
+def death(sh01, coordinator, study):
+    participant = make_participant(site=sh01, user=coordinator)
+    return make_ae(participant=participant, user=coordinator, grade=5, related="unlikely")
+
+
+def test_the_investigator_signs_on_the_page_and_the_death_leaves_the_count(death, investigator, login):
+    client = login(investigator)
+    page = client.get(f"/adverse-events/{death.pk}/sign/")
+    assert MEANINGS[ESignature.Action.SIGN_AE_ATTRIBUTION] in page.content.decode()
+    form = {
+        "action": "sign_ae_attribution",
+        "pd1": "unrelated",
+        "chemo": "unlikely",
+        "ldrt": "unrelated",
+        "cfrt": "unrelated",
+        "version": death.version,
+        "meaning": "on",
+        "password": PASSWORD,
+    }
+    response = client.post(f"/adverse-events/{death.pk}/sign/", form)
+    assert response.status_code == 302 and response.url == f"/adverse-events/{death.pk}/"
+    death.refresh_from_db()
+    assert death.attribution_signature.signer == investigator
+    assert get_study().treatment_related_grade5 == 0
+
+
+def test_changing_the_attribution_while_signing_needs_a_reason(death, investigator, api):
+    before = AdverseEvent.objects.filter(pk=death.pk).values_list("attribution_pd1", "version").get()
+    body = {
+        "password": PASSWORD,
+        "attribution": {"pd1": "possible", "chemo": "unlikely", "ldrt": "unrelated", "cfrt": "unrelated"},
+    }
+    response = api(investigator).post(f"/api/v1/adverse-events/{death.pk}/sign-attribution/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["reason_for_change"]
+    assert AdverseEvent.objects.filter(pk=death.pk).values_list("attribution_pd1", "version").get() == before
+    body["reason_for_change"] = "Pneumonitis is a known PD-1 toxicity"
+    response = api(investigator).post(f"/api/v1/adverse-events/{death.pk}/sign-attribution/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["attribution_sign_off"]["status"] == "signed"
+    assert response.json()["treatment_related"] is True
+
+
+def test_a_wrong_password_signs_nothing(death, investigator, api):
+    response = api(investigator).post(
+        f"/api/v1/adverse-events/{death.pk}/sign-attribution/", {"password": "wrong"}, format="json"
+    )
+    assert response.status_code == 403
+    death.refresh_from_db()
+    assert (death.attribution_signature, ESignature.objects.count()) == (None, 0)
+
+
+def test_a_coordinator_gets_403_on_the_sign_off(death, coordinator, login, api):
+    assert login(coordinator).get(f"/adverse-events/{death.pk}/sign/").status_code == 403
+    url = f"/api/v1/adverse-events/{death.pk}/sign-attribution/"
+    assert api(coordinator).post(url, {"password": PASSWORD}, format="json").status_code == 403
+
+
+def test_the_participant_page_shows_the_sign_off_state(death, investigator, coordinator, login, api):
+    page = login(coordinator).get(f"/participants/{death.participant.subject_id}/").content.decode()
+    assert "pending" in page
+    api(investigator).post(
+        f"/api/v1/adverse-events/{death.pk}/sign-attribution/", {"password": PASSWORD}, format="json"
+    )
+    page = login(coordinator).get(f"/participants/{death.participant.subject_id}/").content.decode()
+    assert f"signed by {investigator.username}" in page
+
+
+def test_the_dashboard_lists_deaths_awaiting_sign_off(death, investigator, pi, login, api):
+    body = login(pi).get("/dashboard/").content.decode()
+    awaiting = body[body.index('data-testid="awaiting-sign-off"') :]
+    assert death.participant.subject_id in awaiting[:600]
+    api(investigator).post(
+        f"/api/v1/adverse-events/{death.pk}/sign-attribution/", {"password": PASSWORD}, format="json"
+    )
+    body = login(pi).get("/dashboard/").content.decode()
+    awaiting = body[body.index('data-testid="awaiting-sign-off"') :]
+    assert "every death" in awaiting[:600]
