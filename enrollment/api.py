@@ -141,7 +141,9 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "arm",
             "enrollment_date",
             "withdrawal_date",
+            "completion_date",
             "death_date",
+            "death_cause",
             "screening",
             "version",
         ]
@@ -181,19 +183,73 @@ class WithdrawSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
 
-class ParticipantWithdraw(APIView):
-    permission_classes = [has_perm(CLINICAL)]
+class CompleteSerializer(serializers.Serializer):
+    completion_date = serializers.DateField()
+    version = serializers.IntegerField(required=False)
 
-    @extend_schema(request=WithdrawSerializer, responses=ParticipantSerializer, summary="Withdraw a participant")
+
+class DeathSerializer(serializers.Serializer):
+    death_date = serializers.DateField()
+    cause = serializers.CharField(help_text="E.g. disease progression. A fatal AE is a Grade 5 AE instead.")
+    version = serializers.IntegerField(required=False)
+
+
+class ParticipantStatusChange(APIView):
+    """POST a status change (withdraw, complete, death): the participant as it is after it."""
+
+    permission_classes = [has_perm(CLINICAL)]
+    serializer_class: type[serializers.Serializer]
+
     def post(self, request, subject_id):
         participant = selectors.participant_get_for_user(request.user, subject_id)
-        serializer = WithdrawSerializer(data=request.data)
+        serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        participant = services.withdraw_participant(
-            participant=participant,
-            withdrawal_date=serializer.validated_data["withdrawal_date"],
-            reason=serializer.validated_data["withdrawal_reason"],
+        data = dict(serializer.validated_data)
+        self.change(participant=participant, user=request.user, expected_version=data.pop("version", None), **data)
+        return Response(ParticipantSerializer(selectors.participant_get_for_user(request.user, subject_id)).data)
+
+
+@extend_schema(request=WithdrawSerializer, responses=ParticipantSerializer, summary="Withdraw a participant")
+class ParticipantWithdraw(ParticipantStatusChange):
+    serializer_class = WithdrawSerializer
+
+    def change(self, *, withdrawal_reason, **kwargs):
+        services.withdraw_participant(reason=withdrawal_reason, **kwargs)
+
+
+@extend_schema(request=CompleteSerializer, responses=ParticipantSerializer, summary="Record study completion")
+class ParticipantComplete(ParticipantStatusChange):
+    serializer_class = CompleteSerializer
+
+    def change(self, **kwargs):
+        services.complete_participant(**kwargs)
+
+
+@extend_schema(request=DeathSerializer, responses=ParticipantSerializer, summary="Record a death (not through an AE)")
+class ParticipantDeath(ParticipantStatusChange):
+    serializer_class = DeathSerializer
+
+    def change(self, **kwargs):
+        services.record_death(**kwargs)
+
+
+class VoidScreeningSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    version = serializers.IntegerField(required=False)
+
+
+class ScreeningVoid(APIView):
+    permission_classes = [has_perm(CLINICAL)]
+
+    @extend_schema(request=VoidScreeningSerializer, responses=ScreeningSerializer, summary="Void a screening")
+    def post(self, request, pk):
+        screening = selectors.screening_get_for_user(request.user, pk)
+        serializer = VoidScreeningSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        screening = services.void_screening(
+            screening=screening,
+            reason=serializer.validated_data["reason"],
             user=request.user,
             expected_version=serializer.validated_data.get("version"),
         )
-        return Response(ParticipantSerializer(selectors.participant_get_for_user(request.user, subject_id)).data)
+        return Response(ScreeningSerializer(screening, context={"request": request}).data)

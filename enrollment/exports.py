@@ -152,7 +152,14 @@ PARTICIPANTS = Dataset(
         Column("STATUS", "Participant status.", CODE, "status", codes(ParticipantStatus.choices)),
         Column("WDDTC", "Withdrawal date.", DATE, iso_date("withdrawal_date")),
         Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason")),
+        Column("COMPLDTC", "Date the participant completed the study.", DATE, iso_date("completion_date")),
         Column("DTHDTC", "Date of death.", DATE, iso_date("death_date")),
+        Column(
+            "DTHCAUS",
+            "Cause of death when recorded directly (e.g. progression); empty when the death is a Grade 5 AE.",
+            TEXT,
+            safe_text("death_cause"),
+        ),
         Column("DTHFL", "Subject died.", FLAG, flag(Q(death_date__isnull=False)), "Y, N"),
     ),
 )

@@ -143,3 +143,50 @@ class WithdrawForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Withdraw participant"), css_class="btn-danger"))
+
+
+class CompleteForm(forms.Form):
+    completion_date = forms.DateField(
+        label=_("Completion date"),
+        widget=DateInput(),
+        initial=timezone.localdate,
+        help_text=_("The day the participant completed the study as the protocol plans."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Record completion")))
+
+
+class DeathForm(forms.Form):
+    death_date = forms.DateField(label=_("Date of death"), widget=DateInput())
+    death_cause = forms.CharField(
+        label=_("Cause of death"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "E.g. disease progression. A death caused by an adverse event is recorded as a Grade 5 AE instead: "
+            "it counts for the stopping rule."
+        ),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Record the death"), css_class="btn-danger"))
+
+
+class VoidScreeningForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for voiding"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("E.g. entered for the wrong patient, duplicate entry. The screening stays in the log, voided."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Void this screening"), css_class="btn-danger"))

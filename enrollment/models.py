@@ -144,7 +144,10 @@ class Participant(AuditedModel):
     )
     withdrawal_date = models.DateField(_("withdrawal date"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True)
+    completion_date = models.DateField(_("completion date"), null=True, blank=True)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
+    # Set when the death is recorded directly (e.g. progression), not through a Grade 5 AE.
+    death_cause = models.TextField(_("cause of death"), blank=True)
     # Set once, by randomization.services.randomize() through record_randomization(); null until then.
     arm = models.CharField(_("arm"), max_length=1, choices=Arm.choices, null=True, blank=True, editable=False)
     randomized_at = models.DateTimeField(_("randomized at"), null=True, blank=True, editable=False)
@@ -165,6 +168,10 @@ class Participant(AuditedModel):
             models.CheckConstraint(
                 condition=~models.Q(status="deceased") | models.Q(death_date__isnull=False),
                 name="deceased_has_death_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="completed") | models.Q(completion_date__isnull=False),
+                name="completed_has_date",
             ),
         ]
 

@@ -1,5 +1,6 @@
 """Screening, enrollment and participant status (SPEC §3). Pages and API both call these."""
 
+from collections.abc import Callable
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.models import Cohort, Participant, ParticipantStatus, Screening, SiteCounter
-from scr_escc.audit import create_record, lock_for_change, require_reason, save_audited
+from scr_escc.audit import create_record, lock_for_change, require_reason, save_audited, void_audited
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Site, Study
 from scr_escc.phases import count_run_in_enrollment, ensure_study_open, lock_study
@@ -212,6 +213,101 @@ def can_withdraw(participant: Participant) -> bool:
     return participant.status == ParticipantStatus.ON_STUDY
 
 
+def can_complete(participant: Participant) -> bool:
+    return participant.status == ParticipantStatus.ON_STUDY
+
+
+def can_record_death(participant: Participant) -> bool:
+    return participant.status != ParticipantStatus.DECEASED
+
+
+def _check_status_date(participant: Participant, day: date, field: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({field: _("The date cannot be in the future.")})
+    if day < participant.enrollment_date:
+        raise ValidationError(
+            {field: _("The date cannot be before enrollment (%(d)s).") % {"d": participant.enrollment_date.isoformat()}}
+        )
+
+
+def complete_participant(
+    *, participant: Participant, completion_date: date, user, expected_version: int | None = None
+) -> Participant:
+    """The participant completed the study as the protocol plans (status `completed`)."""
+    with transaction.atomic():
+        current = lock_for_change(participant, expected_version=expected_version)
+        if not can_complete(current):
+            raise ValidationError(
+                {
+                    "completion_date": _("Only a participant on study can complete it (now: %(s)s).")
+                    % {"s": current.get_status_display()}
+                }
+            )
+        _check_status_date(current, completion_date, "completion_date")
+        current.status, current.completion_date = ParticipantStatus.COMPLETED, completion_date
+        save_audited(current, user=user, reason=_("Completed the study"))
+    return current
+
+
+# Checks the apps above enrollment add to a death recorded directly (registry filled in their
+# AppConfig.ready()): e.g. safety refuses a death dated before an AE's onset or end.
+DeathCheck = Callable[..., dict]
+_DEATH_CHECKS: list[DeathCheck] = []
+
+
+def register_death_check(check: DeathCheck) -> None:
+    """`check(*, participant, death_date) -> {field: [messages]}`."""
+    if check not in _DEATH_CHECKS:
+        _DEATH_CHECKS.append(check)
+
+
+def record_death(
+    *, participant: Participant, death_date: date, cause: str | None, user, expected_version: int | None = None
+) -> Participant:
+    """A death recorded directly (death from progression, or from any cause not an AE)."""
+    cause = require_reason(cause, field="death_cause")
+    with transaction.atomic():
+        current = lock_for_change(participant, expected_version=expected_version)
+        if not can_record_death(current):
+            raise ValidationError(
+                {"death_date": _("The death is already recorded (%(d)s).") % {"d": current.death_date.isoformat()}}
+            )
+        _check_status_date(current, death_date, "death_date")
+        errors: dict = {}
+        for check in _DEATH_CHECKS:
+            for field, messages in check(participant=current, death_date=death_date).items():
+                errors.setdefault(field, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+        current.status, current.death_date, current.death_cause = ParticipantStatus.DECEASED, death_date, cause
+        save_audited(current, user=user, reason=_("Death recorded: %(cause)s") % {"cause": cause})
+    return current
+
+
+def can_void_screening(screening: Screening) -> bool:
+    return not screening.voided and not Participant.objects.filter(screening=screening).exists()
+
+
+def void_screening(*, screening: Screening, reason: str | None, user, expected_version: int | None = None) -> Screening:
+    """Void a screening entered in error (wrong patient, duplicate); it stays, flagged, in the log."""
+    reason = require_reason(reason, field="reason")
+    with transaction.atomic():
+        current = lock_for_change(screening, expected_version=expected_version)
+        enrolled = Participant.objects.filter(screening=current).values_list("subject_id", flat=True).first()
+        if enrolled is not None:
+            raise ValidationError(
+                {
+                    "reason": _(
+                        "Screening %(n)s enrolled %(s)s and cannot be voided; withdraw the participant and "
+                        "record a protocol deviation instead."
+                    )
+                    % {"n": current.screening_number, "s": enrolled}
+                }
+            )
+        void_audited(current, user=user, reason=reason)
+    return current
+
+
 def record_randomization(*, participant: Participant, arm: str, randomized_at, user) -> Participant:
     """Store the arm on the participant (open-label, SPEC §6), so apps above read it here.
 
@@ -240,10 +336,16 @@ def mark_deceased(*, participant: Participant, death_date: date, user, reason: s
 
 
 def revert_death(*, participant: Participant, user, reason: str) -> Participant:
-    """Undo `deceased` when the Grade 5 AE that set it is corrected or voided."""
+    """Undo `deceased` when the Grade 5 AE that set it is corrected or voided (a death recorded
+    directly, with its cause, stays)."""
     current = Participant.objects.select_for_update(of=("self",)).get(pk=participant.pk)
-    if current.status != ParticipantStatus.DECEASED:
+    if current.status != ParticipantStatus.DECEASED or current.death_cause:
         return current
-    current.status = ParticipantStatus.WITHDRAWN if current.withdrawal_date else ParticipantStatus.ON_STUDY
+    if current.withdrawal_date:
+        current.status = ParticipantStatus.WITHDRAWN
+    elif current.completion_date:
+        current.status = ParticipantStatus.COMPLETED
+    else:
+        current.status = ParticipantStatus.ON_STUDY
     current.death_date = None
     return save_audited(current, user=user, reason=reason)

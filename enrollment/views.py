@@ -4,12 +4,13 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA, describe
-from enrollment.forms import ScreeningForm, WithdrawForm
+from enrollment.forms import CompleteForm, DeathForm, ScreeningForm, VoidScreeningForm, WithdrawForm
 from enrollment.panels import render_participant_panels
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
 from scr_escc.audit import ensure_not_voided
@@ -80,6 +81,7 @@ def screening_detail(request, pk):
             "answers": answers,
             "participant": getattr(screening, "participant", None),
             "can_edit": request.user.has_perm(CLINICAL) and not screening.voided,
+            "can_void": request.user.has_perm(CLINICAL) and services.can_void_screening(screening),
             "rescreening": getattr(screening, "rescreening", None),
         },
     )
@@ -146,30 +148,83 @@ def participant_detail(request, subject_id):
             "screening": screening,
             "can_edit": request.user.has_perm(CLINICAL),
             "can_withdraw": request.user.has_perm(CLINICAL) and services.can_withdraw(participant),
+            "can_complete": request.user.has_perm(CLINICAL) and services.can_complete(participant),
+            "can_record_death": request.user.has_perm(CLINICAL) and services.can_record_death(participant),
             "panels": render_participant_panels(request, participant),
         },
     )
 
 
+# Status changes of a participant (SPEC §3): the form, the service, its arguments from the
+# form, the page's explanation and the message after it.
+STATUS_CHANGES = {
+    "withdraw": (
+        WithdrawForm,
+        services.withdraw_participant,
+        lambda d: {"withdrawal_date": d["withdrawal_date"], "reason": d["withdrawal_reason"]},
+        gettext_lazy("The participant stays in the records with status “withdrawn”; data already collected are kept."),
+        gettext_lazy("%(subject)s withdrawn."),
+    ),
+    "complete": (
+        CompleteForm,
+        services.complete_participant,
+        lambda d: {"completion_date": d["completion_date"]},
+        gettext_lazy("The participant completed the study as the protocol plans."),
+        gettext_lazy("%(subject)s completed the study."),
+    ),
+    "death": (
+        DeathForm,
+        services.record_death,
+        lambda d: {"death_date": d["death_date"], "cause": d["death_cause"]},
+        gettext_lazy(
+            "A death not caused by an adverse event (e.g. disease progression). A fatal adverse event is recorded "
+            "as a Grade 5 AE."
+        ),
+        gettext_lazy("Death of %(subject)s recorded."),
+    ),
+}
+
+
 @permission_required(CLINICAL, raise_exception=True)
-def participant_withdraw(request, subject_id):
+def participant_status_change(request, subject_id, change):
     participant = selectors.participant_get_for_user(request.user, subject_id)
-    form = WithdrawForm(request.POST or None, initial={"version": participant.version})
+    form_class, service, arguments, explanation, done = STATUS_CHANGES[change]
+    form = form_class(request.POST or None, initial={"version": participant.version})
     if request.method == "POST" and form.is_valid():
-        withdrawn = apply_change(
+        changed = apply_change(
             form,
-            lambda: services.withdraw_participant(
+            lambda: service(
                 participant=participant,
-                withdrawal_date=form.cleaned_data["withdrawal_date"],
-                reason=form.cleaned_data["withdrawal_reason"],
+                user=request.user,
+                expected_version=form.cleaned_data.get("version"),
+                **arguments(form.cleaned_data),
+            ),
+        )
+        if changed is not None:
+            messages.success(request, done % {"subject": participant.subject_id})
+            return redirect("participant-detail", subject_id=participant.subject_id)
+    context = {"form": form, "participant": participant, "explanation": explanation, "change": change}
+    return render(request, "enrollment/participant_status.html", context)
+
+
+@permission_required(CLINICAL, raise_exception=True)
+def screening_void(request, pk):
+    screening = selectors.screening_get_for_user(request.user, pk)
+    form = VoidScreeningForm(request.POST or None, initial={"version": screening.version})
+    if request.method == "POST" and form.is_valid():
+        voided = apply_change(
+            form,
+            lambda: services.void_screening(
+                screening=screening,
+                reason=form.cleaned_data["reason"],
                 user=request.user,
                 expected_version=form.cleaned_data.get("version"),
             ),
         )
-        if withdrawn is not None:
-            messages.success(request, _("%(subject)s withdrawn.") % {"subject": participant.subject_id})
-            return redirect("participant-detail", subject_id=participant.subject_id)
-    return render(request, "enrollment/participant_withdraw.html", {"form": form, "participant": participant})
+        if voided is not None:
+            messages.success(request, _("Screening voided. It stays in the screening log and the audit trail."))
+            return redirect("screening-detail", pk=screening.pk)
+    return render(request, "enrollment/screening_void.html", {"form": form, "screening": screening})
 
 
 @login_required

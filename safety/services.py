@@ -236,3 +236,22 @@ def _update_vital_status(*, ae: AdverseEvent, previous: AdverseEvent | None, use
             user=user,
             reason=_("The Grade 5 AE %(term)s was corrected or voided") % {"term": previous.term},
         )
+
+
+def death_date_errors(*, participant: Participant, death_date) -> dict[str, list[str]]:
+    """Registered with enrollment's death checks: a death recorded directly cannot come before
+    an adverse event of the participant started or ended."""
+    aes = AdverseEvent.objects.filter(participant=participant, voided=False)
+    latest = aes.aggregate(onset=Max("onset_date"), end=Max("end_date"))
+    errors = []
+    if latest["onset"] and latest["onset"] > death_date:
+        errors.append(
+            _("An adverse event of this participant started on %(d)s, after this date of death.")
+            % {"d": latest["onset"].isoformat()}
+        )
+    if latest["end"] and latest["end"] > death_date:
+        errors.append(
+            _("An adverse event of this participant ended on %(d)s, after this date of death.")
+            % {"d": latest["end"].isoformat()}
+        )
+    return {"death_date": errors} if errors else {}

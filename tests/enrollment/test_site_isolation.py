@@ -25,7 +25,10 @@ PAGE_GETS = [
     "/screenings/{failed}/rescreen/",
     "/participants/{subject}/",
     "/participants/{subject}/withdraw/",
+    "/participants/{subject}/complete/",
+    "/participants/{subject}/death/",
     "/participants/{subject}/history/",
+    "/screenings/{screening}/void/",
     "/participants/{subject}/randomize/",
     "/participants/{subject}/adverse-events/new/",
     "/adverse-events/{ae}/",
@@ -39,6 +42,9 @@ PAGE_POSTS_INSIDER_STATUS = [
     ("/screenings/{screening}/edit/", 302),  # saved → the screening's page
     ("/screenings/{failed}/rescreen/", 302),  # the new screening's page
     ("/participants/{subject}/withdraw/", 302),  # withdrawn → the participant's page
+    ("/participants/{subject}/complete/", 302),  # completed → the participant's page
+    ("/participants/{subject}/death/", 302),  # death recorded → the participant's page
+    ("/screenings/{screening}/void/", 302),  # voided → the screening's page
     ("/participants/{subject}/randomize/", 302),  # refused (run-in) with a message → the participant's page
     ("/participants/{subject}/adverse-events/new/", 200),  # the form again: the body holds no AE
     ("/adverse-events/{ae}/void/", 302),  # voided → the AE's page
@@ -55,6 +61,9 @@ API_GETS = [
 API_WRITES_INSIDER_STATUS = [
     ("post", "/api/v1/screenings/{screening}/enroll/", 201),
     ("post", "/api/v1/participants/{subject}/withdraw/", 200),
+    ("post", "/api/v1/participants/{subject}/complete/", 200),
+    ("post", "/api/v1/participants/{subject}/death/", 200),
+    ("post", "/api/v1/screenings/{screening}/void/", 200),
     ("post", "/api/v1/participants/{subject}/randomize/", 409),  # the study is in the run-in
     ("post", "/api/v1/participants/{subject}/adverse-events/", 400),  # the body holds no AE
     ("patch", "/api/v1/adverse-events/{ae}/", 200),
@@ -71,6 +80,12 @@ def _form(data: dict) -> dict:
     }
 
 
+def insider_body(url: str, site) -> dict:
+    """write_body, with a date of death for the death URLs only (an AE edit would refuse one)."""
+    body = write_body(site)
+    return body | {"death_date": timezone.localdate().isoformat()} if url.endswith("/death/") else body
+
+
 def write_body(site) -> dict:
     """A body that would be accepted if the site check were missing: the 404 must come first."""
     today = timezone.localdate().isoformat()
@@ -80,6 +95,9 @@ def write_body(site) -> dict:
         "reason": "Entered twice",
         "withdrawal_date": today,
         "withdrawal_reason": "Consent withdrawn",
+        "completion_date": today,
+        "death_cause": "Disease progression",
+        "cause": "Disease progression",
         "grade": 3,
     }
 
@@ -249,12 +267,12 @@ def test_site_staff_read_every_api_record(api, insider, sh01_records):
 
 @pytest.mark.parametrize("url, expected", PAGE_POSTS_INSIDER_STATUS)
 def test_site_staff_reach_every_page_post(url, expected, login, coordinator, sh01_records, sh01):
-    assert login(coordinator).post(url.format(**sh01_records), write_body(sh01)).status_code == expected
+    assert login(coordinator).post(url.format(**sh01_records), insider_body(url, sh01)).status_code == expected
 
 
 @pytest.mark.parametrize("method, url, expected", API_WRITES_INSIDER_STATUS)
 def test_site_staff_reach_every_api_write(method, url, expected, api, coordinator, sh01_records, sh01):
-    body = write_body(sh01) | {"site": "SH01"}
+    body = insider_body(url, sh01) | {"site": "SH01"}
     response = getattr(api(coordinator), method)(url.format(**sh01_records), body, format="json")
     assert response.status_code == expected, response.content
 
