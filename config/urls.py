@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("enrollment.urls")),
     path("", include("safety.urls")),
     path("", include("randomization.urls")),
+    path("", include("deviations.urls")),
     path("", include("reports.urls")),
     path("api/v1/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

@@ -13,8 +13,7 @@ from scr_escc.audit import create_record, lock_for_change, require_reason, save_
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Site, Study
 from scr_escc.phases import count_run_in_enrollment, ensure_study_open, lock_study
-from scr_escc.scoping import require_site_access
-from scr_escc.selectors import sites_visible_to
+from scr_escc.scoping import site_for_new_record
 
 SCREENING_FIELDS = (
     "initials date_of_birth sex consent_date screening_date ecog pgsga_score histology notes "
@@ -40,15 +39,7 @@ def _apply_verdict(screening: Screening) -> None:
 def screening_site(*, user, site: Site | None, previous_screening: Screening | None) -> Site:
     """The site a new screening belongs to: a re-screening's site, the one named, or the
     user's only site. 404 for a site the user does not belong to (existence does not leak)."""
-    if previous_screening is not None:
-        site = previous_screening.site
-    elif site is None:
-        sites = list(sites_visible_to(user).filter(active=True)[:2])
-        if len(sites) != 1:
-            raise ValidationError({"site": _("Name the site: you belong to several sites.")})
-        site = sites[0]
-    require_site_access(user, site)
-    return site
+    return site_for_new_record(user, previous_screening.site if previous_screening is not None else site)
 
 
 def create_screening(

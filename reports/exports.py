@@ -15,6 +15,8 @@ from django.db.models import Case, CharField, Value, When
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
 
+from deviations.exports import DATASETS as DEVIATION_DATASETS
+from deviations.models import ProtocolDeviation
 from enrollment.exports import DATASETS as ENROLLMENT_DATASETS
 from enrollment.models import Participant, Screening
 from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
@@ -77,7 +79,13 @@ ALERTS = Dataset(
 # Values a de-identified audit export hides (it says they changed, not to what): the direct
 # identifiers, and the screening notes, free text that may name the patient.
 IDENTIFIER_FIELDS = {"initials", "date_of_birth", "notes"}
-AUDITED = (("screening", Screening), ("participant", Participant), ("adverse_event", AdverseEvent), ("study", Study))
+AUDITED = (
+    ("screening", Screening),
+    ("participant", Participant),
+    ("adverse_event", AdverseEvent),
+    ("deviation", ProtocolDeviation),
+    ("study", Study),
+)
 ACTIONS = "created, changed, voided, deleted, phase_changed, exported"
 _ACTION = {"+": "created", "~": "changed", "-": "deleted", "void": "voided"}
 
@@ -101,6 +109,8 @@ def _label(record_type: str, row, subjects: dict[int, str]) -> str:
         return row.subject_id
     if record_type == "adverse_event":
         return f"{subjects.get(row.participant_id, '?')} {row.term} (grade {row.grade})"
+    if record_type == "deviation":
+        return f"{subjects.get(row.participant_id, row.site_id)} {row.category} {row.deviation_date}"
     return row.protocol
 
 
@@ -182,7 +192,9 @@ AUDIT = Dataset(
         Column("AUDITDTC", "When (UTC).", DATETIME, ""),
         Column("USERNAME", "Who (system for automatic changes such as the stopping-rule halt).", TEXT, ""),
         Column("ACTION", "What happened.", CODE, "", ACTIONS),
-        Column("RECTYPE", "Kind of record.", CODE, "", "screening, participant, adverse_event, study, export"),
+        Column(
+            "RECTYPE", "Kind of record.", CODE, "", "screening, participant, adverse_event, deviation, study, export"
+        ),
         Column("RECID", "Record identifier (the AEID, screening or participant record id, export id).", INTEGER, ""),
         Column("RECLABEL", "The record as users know it: screening number, subject ID, AE term, dataset.", TEXT, ""),
         Column("VERSION", "Record version after the change.", INTEGER, ""),
@@ -200,10 +212,11 @@ AUDIT = Dataset(
 )
 
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (*ENROLLMENT_DATASETS, *SAFETY_DATASETS, *RANDOMIZATION_DATASETS, ALERTS, AUDIT)
+    d.name: d
+    for d in (*ENROLLMENT_DATASETS, *SAFETY_DATASETS, *RANDOMIZATION_DATASETS, *DEVIATION_DATASETS, ALERTS, AUDIT)
 }
 # The order data managers see on the Exports page and the data dictionary.
-ORDER = ("screening", "participants", "adverse_events", "allocations", "alerts", "audit")
+ORDER = ("screening", "participants", "adverse_events", "allocations", "deviations", "alerts", "audit")
 
 
 def get_dataset(name: str) -> Dataset:

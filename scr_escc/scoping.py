@@ -3,9 +3,13 @@
 A user outside a record's site gets 404, never the record, so existence does not leak.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from scr_escc.models import Site
 
 
 def scope_to_user(queryset: QuerySet, user, *, site_field: str = "site") -> QuerySet:
@@ -27,3 +31,18 @@ def require_site_access(user, site) -> None:
         return
     if not user.sites.filter(pk=site.pk).exists():
         raise Http404
+
+
+def site_for_new_record(user, site):
+    """The site a new record belongs to: the one named, or the user's only active site.
+
+    ValidationError on `site` when none is named and the user has several; 404 for a site
+    the user does not belong to (existence does not leak).
+    """
+    if site is None:
+        sites = list(scope_to_user(Site.objects.filter(active=True), user, site_field="pk")[:2])
+        if len(sites) != 1:
+            raise ValidationError({"site": _("Name the site: you belong to several sites.")})
+        site = sites[0]
+    require_site_access(user, site)
+    return site

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "enrollment",
     "safety",
     "randomization",
+    "deviations",
     "reports",
 ]
 

@@ -1,0 +1,48 @@
+"""The protocol deviations dataset of the CSV exports, with SDTM DV variable names."""
+
+from django.db.models import Case, Value, When
+
+from deviations.models import DeviationCategory, ProtocolDeviation
+from scr_escc.csvexport import (
+    CODE,
+    DATE,
+    FLAG,
+    INTEGER,
+    TEXT,
+    Column,
+    Dataset,
+    codes,
+    flag,
+    iso_date,
+    safe_text,
+    studyid,
+    usubjid,
+)
+
+DEVIATIONS = Dataset(
+    name="deviations",
+    title="Protocol deviations",
+    description="One row per protocol deviation (SDTM DV), of a participant or of a site.",
+    voided="Voided deviations are included and flagged VOIDFL = Y with the reason in VOIDRSN.",
+    queryset=lambda: ProtocolDeviation.objects.order_by("site__code", "deviation_date", "pk"),
+    columns=(
+        studyid(),
+        Column(
+            "USUBJID",
+            "Unique subject identifier (STUDYID-SUBJID); empty for a deviation of the site.",
+            TEXT,
+            Case(When(participant__isnull=True, then=Value("")), default=usubjid("participant__subject_id").source),
+        ),
+        Column("SITEID", "Study site code.", CODE, "site__code"),
+        Column("DVID", "Record identifier of the deviation.", INTEGER, "pk"),
+        Column("DVSTDTC", "Date of the deviation.", DATE, iso_date("deviation_date")),
+        Column("DVCAT", "Category of the deviation.", CODE, "category", codes(DeviationCategory.choices)),
+        Column("DVIMPFL", "Important deviation (ICH E3).", FLAG, flag("important"), "Y, N"),
+        Column("DVTERM", "What happened, as reported.", TEXT, safe_text("description")),
+        Column("DVACTION", "Corrective and preventive action.", TEXT, safe_text("corrective_action")),
+        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
+        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
+    ),
+)
+
+DATASETS = (DEVIATIONS,)
