@@ -100,3 +100,19 @@ def _stopping_rule_body(study: Study, ae: AdverseEvent, events, *, headline: str
             f"death {event.death_date.isoformat() if event.death_date else '?'}"
         )
     return "\n".join(lines)
+
+
+def alert_stopping_rule_mismatch(*, study: Study, stored: int, recount: int) -> None:
+    queue_alert(
+        kind=Alert.Kind.STOPPING_RULE_MISMATCH,
+        key=f"stopping_rule_mismatch:{study.version}:{stored}:{recount}",
+        subject=_("Stopping-rule count corrected: stored %(s)s, recount %(r)s") % {"s": stored, "r": recount},
+        body=_(
+            "The periodic check recounted the run-in participants with a treatment-related Grade 5 AE from the "
+            "adverse event records and found %(r)s, while the study row held %(s)s. The recount is now in force "
+            "(threshold %(t)s). Something changed the records outside the application: the data manager should "
+            "find out what."
+        )
+        % {"r": recount, "s": stored, "t": study.stopping_threshold},
+        link="/dashboard/",
+    )

@@ -255,3 +255,19 @@ def death_date_errors(*, participant: Participant, death_date) -> dict[str, list
             % {"d": latest["end"].isoformat()}
         )
     return {"death_date": errors} if errors else {}
+
+
+def reconcile_stopping_rule() -> dict:
+    """Beat: compare the stored stopping-rule count with a recount from the AE rows.
+
+    They agree unless something bypassed the services (a direct database edit, a bug). On a
+    difference the PI and data managers are alerted and the recount is applied under the
+    study lock, as an AE save would — which halts the study if the threshold is reached.
+    """
+    with transaction.atomic():
+        study = lock_study()
+        stored, recount = study.treatment_related_grade5, selectors.stopping_rule_count()
+        if stored != recount:
+            alerts.alert_stopping_rule_mismatch(study=study, stored=stored, recount=recount)
+            record_stopping_rule_count(study=study, count=recount, user=None, cause="reconciliation recount")
+    return {"stored": stored, "recount": recount}

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from scr_escc import phases
+from scr_escc import alerts, phases
 from scr_escc.audit import StaleEdit
 from scr_escc.exceptions import DomainError
 from scr_escc.middleware import LOCKED_OUT
@@ -201,7 +202,30 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["kind", "key", "created_at", "sent_at", "status", "subject", "attempts", "last_error"]
+        fields = [
+            "id",
+            "kind",
+            "key",
+            "created_at",
+            "sent_at",
+            "status",
+            "subject",
+            "attempts",
+            "last_error",
+            "acknowledged_by",
+            "acknowledged_at",
+        ]
+
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+
+class AlertAcknowledge(APIView):
+    permission_classes = [has_perm("scr_escc.view_alerts")]
+
+    @extend_schema(request=None, responses=AlertSerializer, summary="Acknowledge an undelivered alert")
+    def post(self, request, pk):
+        alert = alerts.acknowledge(alert=get_object_or_404(Alert, pk=pk), user=request.user)
+        return Response(AlertSerializer(alert).data)
 
 
 class AlertList(generics.ListAPIView):

@@ -13,4 +13,5 @@ urlpatterns = [
     path("study/resume/sign/", api.SignResumeView.as_view(), name="api-resume-sign"),
     path("study/amendments/", api.AmendmentView.as_view(), name="api-amendments"),
     path("alerts/", api.AlertList.as_view(), name="api-alerts"),
+    path("alerts/<int:pk>/acknowledge/", api.AlertAcknowledge.as_view(), name="api-alert-acknowledge"),
 ]

@@ -1,3 +1,4 @@
+from scr_escc.alerts import unacknowledged_safety_alerts
 from scr_escc.navigation import menu_for
 from scr_escc.selectors import get_study
 
@@ -7,4 +8,7 @@ def trial(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {}
-    return {"study": get_study(), "navigation": menu_for(user)}
+    context = {"study": get_study(), "navigation": menu_for(user)}
+    if user.has_perm("scr_escc.view_alerts"):
+        context["undelivered_alerts"] = list(unacknowledged_safety_alerts()[:3])
+    return context

@@ -283,6 +283,8 @@ class Alert(models.Model):
         SAE_REPORTED = "sae_reported", _("Serious adverse event reported")
         PHASE_CHANGED = "phase_changed", _("Study phase changed")
         ALLOCATION_LIST_LOW = "allocation_list_low", _("Allocation list running low")
+        ALERT_ESCALATED = "alert_escalated", _("Undelivered safety alert escalated")
+        STOPPING_RULE_MISMATCH = "stopping_rule_mismatch", _("Stopping-rule count differed from a recount")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -303,6 +305,9 @@ class Alert(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # An undelivered safety alert stays on every PI/admin page until a person acknowledges it.
+    acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -20,4 +20,5 @@ urlpatterns = [
     path("sites/", views.SiteListView.as_view(), name="site-list"),
     path("sites/<str:code>/", views.SiteDetailView.as_view(), name="site-detail"),
     path("alerts/", views.AlertListView.as_view(), name="alert-list"),
+    path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert, name="alert-acknowledge"),
 ]

@@ -3,14 +3,15 @@ from functools import wraps
 from typing import TypeVar
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django.views.generic import FormView, ListView, TemplateView
 
-from scr_escc import phases, services
-from scr_escc.alerts import alerts_needing_attention
+from scr_escc import alerts, phases, services
 from scr_escc.audit import StaleEdit, history_entries
 from scr_escc.exceptions import DomainError, SignatureRefused
 from scr_escc.forms import (
@@ -235,6 +236,19 @@ class PhaseDecisionsView(LoginRequiredMixin, TemplateView):
         )
 
 
+@require_POST
+@permission_required("scr_escc.view_alerts", raise_exception=True)
+def acknowledge_alert(request, pk):
+    alert = get_object_or_404(Alert, pk=pk)
+    try:
+        alerts.acknowledge(alert=alert, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Alert acknowledged."))
+    return redirect("alert-list")
+
+
 class AlertListView(PermissionRequiredMixin, ListView):
     permission_required = "scr_escc.view_alerts"
     template_name = "scr_escc/alert_list.html"
@@ -256,6 +270,6 @@ class AlertListView(PermissionRequiredMixin, ListView):
         context.update(
             kinds=Alert.Kind.choices,
             statuses=Alert.Status.choices,
-            needing_attention=alerts_needing_attention().count(),
+            needing_attention=alerts.alerts_needing_attention().count(),
         )
         return context

@@ -175,6 +175,8 @@ ALERT_RETRY_BACKOFF_SECONDS = env.list("ALERT_RETRY_BACKOFF_SECONDS", cast=int, 
 CELERY_BEAT_SCHEDULE = {
     # Re-sends alerts still unsent (broker was down, worker crashed, mail server failing).
     "sweep-alerts": {"task": "scr_escc.tasks.sweep_alerts", "schedule": 60.0},
+    # Recounts the stopping rule from the AE rows; alerts on (and applies) any difference.
+    "reconcile-stopping-rule": {"task": "safety.tasks.reconcile_stopping_rule", "schedule": 600.0},
 }
 
 REST_FRAMEWORK = {

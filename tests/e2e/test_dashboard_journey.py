@@ -7,7 +7,8 @@ import pytest
 
 from randomization.services import generate_allocation_list, randomize
 from scr_escc.models import Study
-from scr_escc.services import open_randomization, update_study_settings
+from scr_escc.phases import open_randomization
+from scr_escc.services import update_study_settings
 from tests.factories import PASSWORD, SiteFactory, UserFactory, make_ae, make_participant, make_screening
 
 SCREENS = Path("/tmp/screens")
@@ -31,6 +32,7 @@ def known_trial(transactional_db):
     make_screening(site=sh01, user=coordinator, pgsga_score=12, exc6=True)
     make_screening(site=sh01, user=coordinator, pgsga_score=10, exc6=True, ecog=2, inc3=False)
     make_screening(site=sh02, user=coordinator_sh02, exc11=True, sex="female")
+    update_study_settings(user=admin, data={"run_in_min": 4}, reason="Small trial for the dashboard journey")
     make_screening(site=sh01, user=coordinator)
     run_in = [make_participant(site=sh01, user=coordinator) for _ in range(3)]
     run_in.append(make_participant(site=sh02, user=coordinator_sh02))
@@ -46,7 +48,6 @@ def known_trial(transactional_db):
     )
     make_ae(participant=run_in[2], user=coordinator, grade=1, term="Fatigue")
 
-    update_study_settings(user=admin, data={"run_in_min": 4}, reason="Small trial for the dashboard journey")
     generate_allocation_list(seed="dashboard-journey", per_stratum=10, block_sizes=[2], user=admin)
     open_randomization(user=pi, password=PASSWORD)
     randomized = [make_participant(site=sh01, user=coordinator, ecog=0) for _ in range(3)]
