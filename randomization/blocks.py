@@ -7,8 +7,12 @@ seed and parameters give the same list, and adding a stratum does not change the
 
 import csv
 import hashlib
+import hmac
 import io
+import math
 import random
+import secrets
+import string
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -84,9 +88,33 @@ def to_csv(entries: Iterable[Entry]) -> str:
     return out.getvalue()
 
 
-def fingerprint(entries: Iterable[Entry]) -> str:
-    """SHA-256 of the list's canonical CSV: the same list always has the same fingerprint."""
-    return hashlib.sha256(to_csv(entries).encode("utf-8")).hexdigest()
+def fingerprint(entries: Iterable[Entry], *, key: bytes) -> str:
+    """HMAC-SHA-256 of the list's canonical CSV under a server secret.
+
+    The same list always has the same fingerprint, but nobody without the key can test a
+    guessed seed against it offline (a plain SHA-256 would let them, a millisecond a guess).
+    """
+    return hmac.new(key, to_csv(entries).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+MIN_SEED_BITS = 128
+_CHARACTER_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+
+
+def new_seed() -> str:
+    """A seed from the operating system's CSPRNG: 256 bits, URL-safe text."""
+    return secrets.token_urlsafe(32)
+
+
+def seed_entropy_bits(seed: str) -> float:
+    """A conservative estimate of a typed seed's entropy: length × log2 of the smaller of the
+    alphabet its character classes span and the number of distinct characters it uses."""
+    if not seed:
+        return 0.0
+    pool = sum(len(chars) for chars in _CHARACTER_CLASSES if any(c in chars for c in seed))
+    if any(not any(c in chars for chars in _CHARACTER_CLASSES) for c in seed):
+        pool += 33  # punctuation and other characters
+    return len(seed) * math.log2(max(2, min(pool, len(set(seed)))))
 
 
 def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], list[str]]:

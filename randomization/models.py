@@ -41,6 +41,33 @@ class AllocationList(models.Model):
         return f"Allocation list {self.fingerprint[:12]} ({self.get_source_display()})"
 
 
+class AllocationListChange(models.Model):
+    """Every change to the allocation list, in the audit trail: who, when, what, why."""
+
+    class Action(models.TextChoices):
+        GENERATED = "generated", _("generated")
+        IMPORTED = "imported", _("imported")
+        STRATUM_EXTENDED = "stratum_extended", _("stratum extended")
+        STRATA_ADDED = "strata_added", _("strata added for a new site")
+
+    allocation_list = models.ForeignKey(AllocationList, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    strata = models.JSONField(default=list, help_text="The strata the change added entries to.")
+    entries_added = models.PositiveIntegerField()
+    # The seed of the added entries (server-generated for extensions): concealed like the list.
+    seed = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=64, help_text="The list's fingerprint after the change.")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
 class Stratum(models.Model):
     """A stratum of the list. Its row lock serializes allocation within the stratum."""
 

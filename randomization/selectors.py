@@ -7,7 +7,14 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from enrollment.models import Cohort, ParticipantStatus
-from randomization.models import LOW_LIST_THRESHOLD, Allocation, AllocationEntry, AllocationList, Stratum
+from randomization.models import (
+    LOW_LIST_THRESHOLD,
+    Allocation,
+    AllocationEntry,
+    AllocationList,
+    AllocationListChange,
+    Stratum,
+)
 from scr_escc.scoping import scope_to_user
 
 
@@ -64,6 +71,13 @@ def list_usage_for_admin(user) -> list[StratumUsage]:
         total=Count("entries"), used=Count("entries", filter=Q(entries__allocation__isnull=False))
     )
     return [StratumUsage(s.code, s.total, s.used) for s in strata]
+
+
+def list_changes_for_admin(user):
+    """Who generated, imported or extended the active list, when and why. Admins only (seeds)."""
+    if not user.has_perm("scr_escc.manage_allocation_list"):
+        raise PermissionDenied(_("Only data managers see the allocation list."))
+    return AllocationListChange.objects.filter(allocation_list__active=True).select_related("by").order_by("at", "pk")
 
 
 def list_entries_for_admin(user):

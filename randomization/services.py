@@ -1,18 +1,15 @@
-"""The allocation list and randomization (SPEC §6). Pages, API and commands call these."""
+"""Randomization of a participant (SPEC §6). The allocation list itself: randomization.lists."""
 
-from collections.abc import Sequence
-
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from enrollment.models import Cohort, Participant, ParticipantStatus
 from enrollment.services import record_randomization
 from randomization import blocks
-from randomization.models import LOW_LIST_THRESHOLD, Allocation, AllocationEntry, AllocationList, Stratum
+from randomization.models import LOW_LIST_THRESHOLD, Allocation, AllocationEntry, Stratum
 from scr_escc.alerts import queue_alert
 from scr_escc.exceptions import DomainError
-from scr_escc.models import Alert, Site, Study
+from scr_escc.models import Alert, Study
 from scr_escc.phases import ensure_study_open, lock_study
 
 
@@ -22,85 +19,6 @@ class RandomizationRefused(DomainError):
 
 class AlreadyRandomized(RandomizationRefused):
     pass
-
-
-class AllocationListLocked(DomainError):
-    pass
-
-
-def _known_strata(study: Study) -> list[str]:
-    site_codes = list(Site.objects.values_list("code", flat=True)) if study.stratify_by_site else None
-    return blocks.strata_for(site_codes)
-
-
-def _replace_list(*, entries: list[blocks.Entry], study: Study, user, **list_fields) -> AllocationList:
-    """Store a new active list (the old one, never used, is kept inactive for the record)."""
-    if Allocation.objects.exists():
-        raise AllocationListLocked(_("The allocation list is locked: randomization has started."))
-    AllocationList.objects.filter(active=True).update(active=False)
-    allocation_list = AllocationList.objects.create(
-        created_by=user,
-        fingerprint=blocks.fingerprint(entries),
-        stratify_by_site=study.stratify_by_site,
-        **list_fields,
-    )
-    sites = {s.code: s for s in Site.objects.all()}
-    strata = {}
-    for code in sorted({e.stratum for e in entries}):
-        site_code, _sep, ecog_part = code.rpartition("-")
-        strata[code] = Stratum.objects.create(
-            allocation_list=allocation_list,
-            code=code,
-            ecog=int(ecog_part.removeprefix("ECOG")),
-            site=sites.get(site_code) if site_code else None,
-        )
-    AllocationEntry.objects.bulk_create(
-        AllocationEntry(
-            stratum=strata[e.stratum], sequence=e.sequence, block=e.block, block_size=e.block_size, arm=e.arm
-        )
-        for e in entries
-    )
-    return allocation_list
-
-
-def generate_allocation_list(
-    *, seed: str, per_stratum: int, block_sizes: Sequence[int] = blocks.DEFAULT_BLOCK_SIZES, user=None
-) -> AllocationList:
-    problems = blocks.validate_block_sizes(block_sizes)
-    if per_stratum < 1:
-        problems.append(_("Entries per stratum must be at least 1."))
-    if problems:
-        raise ValidationError({"block_sizes": problems})
-    with transaction.atomic():
-        study = lock_study()
-        entries = blocks.generate(
-            seed=seed, strata=_known_strata(study), per_stratum=per_stratum, block_sizes=block_sizes
-        )
-        return _replace_list(
-            entries=entries,
-            study=study,
-            user=user,
-            source=AllocationList.Source.GENERATED,
-            seed=str(seed),
-            per_stratum=per_stratum,
-            block_sizes=sorted(set(block_sizes)),
-        )
-
-
-def import_allocation_list(*, text: str, file_name: str = "", user=None) -> AllocationList:
-    with transaction.atomic():
-        study = lock_study()
-        entries, errors = blocks.parse_csv(text, known_strata=_known_strata(study))
-        if errors:
-            raise ValidationError({"file": errors})
-        return _replace_list(
-            entries=entries,
-            study=study,
-            user=user,
-            source=AllocationList.Source.IMPORTED,
-            file_name=file_name,
-            block_sizes=sorted({e.block_size for e in entries}),
-        )
 
 
 def participant_stratum_code(participant: Participant, study: Study) -> str:
@@ -200,16 +118,12 @@ def _alert_if_low(stratum: Stratum) -> None:
         kind=Alert.Kind.ALLOCATION_LIST_LOW,
         key=f"allocation_list_low:{stratum.allocation_list_id}:{stratum.code}",
         subject=_("Allocation list running low in stratum %(c)s") % {"c": stratum.code},
+        # The PI and safety contacts receive it too: "low", never how many entries are left,
+        # which would help predict the next arm.
         body=_(
-            "Stratum %(c)s of the SCR-ESCC-01 allocation list has %(n)s unused entries left. The data "
-            "manager should act before it is exhausted: randomization in an exhausted stratum is refused."
+            "Stratum %(c)s of the SCR-ESCC-01 allocation list is running low. The data manager extends it on "
+            "the Randomization page: randomization in an exhausted stratum is refused."
         )
-        % {"c": stratum.code, "n": remaining},
+        % {"c": stratum.code},
         link="/randomization/",
     )
-
-
-def check_stratification_change(*, before: dict, study: Study) -> None:
-    """Registered with the core's settings checks: stratification is fixed once a list exists."""
-    if study.stratify_by_site != before["stratify_by_site"] and AllocationList.objects.filter(active=True).exists():
-        raise ValidationError({"stratify_by_site": _("Stratification cannot change once an allocation list exists.")})

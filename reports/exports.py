@@ -20,6 +20,7 @@ from deviations.models import ProtocolDeviation
 from enrollment.exports import DATASETS as ENROLLMENT_DATASETS
 from enrollment.models import Participant, Screening
 from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
+from randomization.models import AllocationListChange
 from reports.models import ExportRecord
 from safety.exports import DATASETS as SAFETY_DATASETS
 from safety.models import AdverseEvent
@@ -86,7 +87,10 @@ AUDITED = (
     ("deviation", ProtocolDeviation),
     ("study", Study),
 )
-ACTIONS = "created, changed, voided, deleted, phase_changed, exported"
+ACTIONS = (
+    "created, changed, voided, deleted, phase_changed, exported, allocation_list_generated, "
+    "allocation_list_imported, allocation_list_stratum_extended, allocation_list_strata_added"
+)
 _ACTION = {"+": "created", "~": "changed", "-": "deleted", "void": "voided"}
 
 
@@ -114,39 +118,45 @@ def _label(record_type: str, row, subjects: dict[int, str]) -> str:
     return row.protocol
 
 
-def _history_rows(deidentified: bool) -> Iterator[list[str]]:
+def _record_rows(deidentified: bool) -> Iterator[list[str]]:
+    """Every history row of every audited record, with what it changed (old → new)."""
     subjects = dict(Participant.objects.values_list("pk", "subject_id"))
     for record_type, model in AUDITED:
         history = model.history.select_related("history_user").order_by("id", "history_date", "history_id")
         previous = None
         for row in history.iterator(chunk_size=2000):
-            changes = []
-            if previous is not None and previous.id == row.id:
-                for change in field_changes(row, previous):
-                    if deidentified and change.field in IDENTIFIER_FIELDS:
-                        changes.append(f"{change.field}: (changed)")
-                    else:
-                        changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
-            reason = row.history_change_reason or ""
             same_record = previous if previous is not None and previous.id == row.id else None
-            action = _ACTION[history_action(row, same_record)]
+            changes = []
+            for change in field_changes(row, same_record) if same_record is not None else []:
+                if deidentified and change.field in IDENTIFIER_FIELDS:
+                    changes.append(f"{change.field}: (changed)")
+                else:
+                    changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
             yield [
                 _utc(row.history_date),
                 neutralize(row.history_user.get_username()) if row.history_user else "system",
-                action,
+                _ACTION[history_action(row, same_record)],
                 record_type,
                 str(row.id),
                 neutralize(_label(record_type, row, subjects)),
                 str(getattr(row, "version", "")),
-                neutralize(reason),
+                neutralize(row.history_change_reason or ""),
                 neutralize("; ".join(changes)),
             ]
             previous = row
+
+
+def _user(user) -> str:
+    return neutralize(user.get_username()) if user else "system"
+
+
+def _event_rows() -> Iterator[list[str]]:
+    """Phase changes, changes to the allocation list and exports: events that are not record edits."""
     for transition in PhaseTransition.objects.select_related("by", "signature").order_by("at", "pk"):
         signed = f" Signed: {transition.signature.meaning}" if transition.signature_id else ""
         yield [
             _utc(transition.at),
-            neutralize(transition.by.get_username()) if transition.by else "system",
+            _user(transition.by),
             "phase_changed",
             "study",
             "1",
@@ -155,12 +165,24 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
             neutralize(transition.reason + signed),
             f"phase: {transition.from_phase} → {transition.to_phase}",
         ]
+    for change in AllocationListChange.objects.select_related("by").order_by("at", "pk"):
+        yield [
+            _utc(change.at),
+            _user(change.by),
+            f"allocation_list_{change.action}",
+            "allocation_list",
+            str(change.allocation_list_id),
+            ", ".join(change.strata),
+            "",
+            neutralize(change.reason),
+            f"{change.entries_added} entries; fingerprint {change.fingerprint}",
+        ]
     for export in ExportRecord.objects.select_related("user").order_by("started_at", "pk"):
         options = ", ".join(f"{k}={v}" for k, v in sorted(export.options.items()))
         rows = "incomplete" if export.row_count is None else f"{export.row_count} rows"
         yield [
             _utc(export.started_at),
-            neutralize(export.user.get_username()),
+            _user(export.user),
             "exported",
             "export",
             str(export.pk),
@@ -171,10 +193,16 @@ def _history_rows(deidentified: bool) -> Iterator[list[str]]:
         ]
 
 
+def _history_rows(deidentified: bool) -> Iterator[list[str]]:
+    yield from _record_rows(deidentified)
+    yield from _event_rows()
+
+
 def _audit_count() -> int:
     return (
         sum(model.history.count() for _name, model in AUDITED)
         + PhaseTransition.objects.count()
+        + AllocationListChange.objects.count()
         + ExportRecord.objects.count()
     )
 
@@ -193,7 +221,11 @@ AUDIT = Dataset(
         Column("USERNAME", "Who (system for automatic changes such as the stopping-rule halt).", TEXT, ""),
         Column("ACTION", "What happened.", CODE, "", ACTIONS),
         Column(
-            "RECTYPE", "Kind of record.", CODE, "", "screening, participant, adverse_event, deviation, study, export"
+            "RECTYPE",
+            "Kind of record.",
+            CODE,
+            "",
+            "screening, participant, adverse_event, deviation, study, allocation_list, export",
         ),
         Column("RECID", "Record identifier (the AEID, screening or participant record id, export id).", INTEGER, ""),
         Column("RECLABEL", "The record as users know it: screening number, subject ID, AE term, dataset.", TEXT, ""),

@@ -57,10 +57,25 @@ def count_run_in_enrollment(*, study: Study, subject_id: str, user) -> None:
     save_audited(study, user=user, reason=_("Run-in enrollment: %(subject)s") % {"subject": subject_id})
 
 
-def create_site(*, code: str, name: str, active: bool = True) -> Site:
+# What apps above the core do when a site is added (registry filled in their AppConfig.ready()),
+# e.g. randomization gives a new site its strata when the list is stratified by site.
+SiteCreatedHook = Callable[..., object]
+_SITE_CREATED_HOOKS: list[SiteCreatedHook] = []
+
+
+def register_site_created_hook(hook: SiteCreatedHook) -> None:
+    """`hook(*, site, user)` runs inside the transaction that creates the site."""
+    if hook not in _SITE_CREATED_HOOKS:
+        _SITE_CREATED_HOOKS.append(hook)
+
+
+def create_site(*, code: str, name: str, active: bool = True, user=None) -> Site:
     site = Site(code=code, name=name, active=active)
     site.full_clean()
-    site.save()
+    with transaction.atomic():
+        site.save()
+        for hook in _SITE_CREATED_HOOKS:
+            hook(site=site, user=user)
     return site
 
 

@@ -114,3 +114,11 @@ def make_ae(*, participant, user, **kwargs):
     from safety.services import record_adverse_event
 
     return record_adverse_event(participant=participant, data=ae_data(**kwargs), user=user)
+
+
+def strong_seed(name: str) -> str:
+    """A typed allocation-list seed with the entropy the service demands (≥ 128 bits), fixed
+    per name so a test's list is the same every run."""
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()[:40] + "Zq"

@@ -5,19 +5,25 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from enrollment.panels import render_participant_panels
-from randomization.services import generate_allocation_list
+from randomization.lists import generate_allocation_list
 from scr_escc.navigation import menu_for
 from scr_escc.selectors import get_study
 from scr_escc.services import update_study_settings
-from tests.factories import make_participant
+from tests.factories import make_participant, strong_seed
 
 
 def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_user):
-    assert [label for label, _url in menu_for(coordinator)] == ["Screenings", "Participants", "Adverse events"]
+    assert [label for label, _url in menu_for(coordinator)] == [
+        "Screenings",
+        "Participants",
+        "Adverse events",
+        "Deviations",
+    ]
     assert [url for _label, url in menu_for(admin_user)] == [
         "/screenings/",
         "/participants/",
         "/adverse-events/",
+        "/deviations/",
         "/dashboard/",
         "/randomization/",
         "/alerts/",
@@ -27,18 +33,19 @@ def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_
     ]
 
 
-def test_the_participant_page_shows_the_panels_of_safety_then_randomization(sh01, coordinator, study, rf):
+def test_the_participant_page_shows_the_panels_of_safety_randomization_and_deviations(sh01, coordinator, study, rf):
     participant = make_participant(site=sh01, user=coordinator)
     request = rf.get("/")
     request.user = coordinator
     panels = render_participant_panels(request, participant)
-    assert len(panels) == 2
+    assert len(panels) == 3
     assert 'data-testid="new-ae"' in panels[0]
     assert panels[1] == ""  # the randomization panel shows nothing for the run-in cohort
+    assert 'data-testid="deviations-panel"' in panels[2]
 
 
 def test_randomization_registers_its_stratification_check_with_the_core(admin_user, study):
-    generate_allocation_list(seed="registry-seed", per_stratum=4, user=admin_user)
+    generate_allocation_list(seed=strong_seed("registry-seed"), per_stratum=4, user=admin_user)
     with pytest.raises(ValidationError) as refusal:
         update_study_settings(user=admin_user, data={"stratify_by_site": True}, reason="Add site")
     assert list(refusal.value.message_dict) == ["stratify_by_site"]

@@ -9,13 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollment.models import Participant, Screening
-from randomization.services import generate_allocation_list, randomize
+from randomization.lists import generate_allocation_list
+from randomization.services import randomize
 from reports.consort import consort_svg
 from reports.dashboard import dashboard_summary
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.models import Study
 from scr_escc.selectors import stopping_rule_level
-from tests.factories import eligible_screening_data, make_ae, make_participant, make_screening
+from tests.factories import eligible_screening_data, make_ae, make_participant, make_screening, strong_seed
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def known_trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
     make_ae(participant=run_in[1], user=coordinator, grade=1, term="Fatigue")
     make_ae(participant=run_in[2], user=coordinator, grade=3, related="definite", term="Esophageal fistula")
     make_ae(participant=run_in[3], user=coordinator_sh02, grade=2, term="Anemia")
-    generate_allocation_list(seed="dash", per_stratum=10, block_sizes=[2], user=admin_user)
+    generate_allocation_list(seed=strong_seed("dash"), per_stratum=10, block_sizes=[2], user=admin_user)
     Study.objects.filter(pk=1).update(phase=Study.Phase.RANDOMIZATION)
     randomized = [make_participant(site=sh01, user=coordinator, ecog=0) for _ in range(2)]
     for participant in randomized:

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from randomization.services import generate_allocation_list, randomize
+from randomization.lists import generate_allocation_list
+from randomization.services import randomize
 from scr_escc.models import Study
 from scr_escc.phases import open_randomization
 from scr_escc.services import update_study_settings
-from tests.factories import PASSWORD, SiteFactory, UserFactory, make_ae, make_participant, make_screening
+from tests.factories import PASSWORD, SiteFactory, UserFactory, make_ae, make_participant, make_screening, strong_seed
 
 SCREENS = Path("/tmp/screens")
 
@@ -48,7 +49,7 @@ def known_trial(transactional_db):
     )
     make_ae(participant=run_in[2], user=coordinator, grade=1, term="Fatigue")
 
-    generate_allocation_list(seed="dashboard-journey", per_stratum=10, block_sizes=[2], user=admin)
+    generate_allocation_list(seed=strong_seed("dashboard-journey"), per_stratum=10, block_sizes=[2], user=admin)
     open_randomization(user=pi, password=PASSWORD)
     randomized = [make_participant(site=sh01, user=coordinator, ecog=0) for _ in range(3)]
     for participant in randomized[:2]:

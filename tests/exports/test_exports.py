@@ -8,17 +8,19 @@ import pytest
 from django.db.models import CharField, IntegerField, Value
 from django.utils import timezone
 
+from deviations.services import record_deviation
 from enrollment.models import Participant, Screening
 from enrollment.services import update_screening, withdraw_participant
+from randomization.lists import generate_allocation_list
 from randomization.models import Allocation, AllocationEntry
-from randomization.services import generate_allocation_list, randomize
+from randomization.services import randomize
 from reports.exports import DATASETS, ORDER, start_export
 from reports.models import ExportRecord
 from safety.models import AdverseEvent
 from safety.services import void_adverse_event
 from scr_escc import csvexport
 from scr_escc.models import Alert, PhaseTransition, Study, User
-from tests.factories import make_ae, make_participant, make_screening
+from tests.factories import make_ae, make_participant, make_screening, strong_seed
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 CHINESE = "放射性食管炎伴吞咽困难"
@@ -69,8 +71,13 @@ def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
     withdraw_participant(
         participant=run_in[1], user=coordinator_sh02, withdrawal_date=today, reason="-patient moved away"
     )
+    record_deviation(
+        data={"deviation_date": today, "category": "visit_schedule", "description": "=CT on day 50"},
+        user=coordinator,
+        participant=run_in[0],
+    )
     Study.objects.filter(pk=1).update(phase=Study.Phase.RANDOMIZATION)
-    generate_allocation_list(seed="export-seed", per_stratum=8, user=admin_user)
+    generate_allocation_list(seed=strong_seed("export-seed"), per_stratum=8, user=admin_user)
     randomized = [make_participant(site=sh01, user=coordinator, ecog=e) for e in (0, 1)]
     allocations = [randomize(participant=p, user=coordinator) for p in randomized]
     return {

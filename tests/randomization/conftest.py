@@ -1,8 +1,8 @@
 import pytest
 
-from randomization.services import generate_allocation_list
+from randomization.lists import generate_allocation_list
 from scr_escc.models import Study
-from tests.factories import make_participant
+from tests.factories import make_participant, strong_seed
 
 
 @pytest.fixture
@@ -12,7 +12,7 @@ def randomization_open(study):
 
 @pytest.fixture
 def allocation_list(db, admin_user):
-    return generate_allocation_list(seed="trial-seed", per_stratum=40, user=admin_user)
+    return generate_allocation_list(seed=strong_seed("trial-seed"), per_stratum=40, user=admin_user)
 
 
 @pytest.fixture

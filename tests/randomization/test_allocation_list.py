@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from randomization import blocks
+from randomization.lists import AllocationListLocked, fingerprint_key, generate_allocation_list, import_allocation_list
 from randomization.models import AllocationEntry, AllocationList
-from randomization.services import AllocationListLocked, generate_allocation_list, import_allocation_list, randomize
+from randomization.services import randomize
+from tests.factories import strong_seed
 
 block_size_sets = st.lists(st.sampled_from([2, 4, 6, 8]), min_size=1, max_size=3, unique=True)
 
@@ -25,7 +27,7 @@ def test_every_block_is_balanced_and_sized_from_the_set(seed, per_stratum, sizes
     entries = blocks.generate(seed=seed, strata=strata, per_stratum=per_stratum, block_sizes=sizes)
     again = blocks.generate(seed=seed, strata=strata, per_stratum=per_stratum, block_sizes=sizes)
     assert entries == again
-    assert blocks.fingerprint(entries) == blocks.fingerprint(again)
+    assert blocks.fingerprint(entries, key=b"k") == blocks.fingerprint(again, key=b"k")
     for stratum in strata:
         mine = [e for e in entries if e.stratum == stratum]
         assert [e.sequence for e in mine] == list(range(1, len(mine) + 1))
@@ -43,7 +45,7 @@ def test_every_block_is_balanced_and_sized_from_the_set(seed, per_stratum, sizes
 def test_different_seeds_give_different_lists():
     a = blocks.generate(seed=1, strata=["ECOG0"], per_stratum=50)
     b = blocks.generate(seed=2, strata=["ECOG0"], per_stratum=50)
-    assert blocks.fingerprint(a) != blocks.fingerprint(b)
+    assert blocks.fingerprint(a, key=b"k") != blocks.fingerprint(b, key=b"k")
 
 
 def test_odd_block_size_is_refused():
@@ -69,12 +71,13 @@ def test_simulation_of_10000_participants_never_exceeds_half_the_largest_block()
 
 
 def test_generate_command_is_reproducible(db, capsys):
-    call_command("generate_allocation_list", "--seed", "42", "--per-stratum", "30", "--block-sizes", "2,4")
+    seed = strong_seed("command")
+    call_command("generate_allocation_list", "--seed", seed, "--per-stratum", "30", "--block-sizes", "2,4")
     first = AllocationList.objects.get(active=True)
     arms = list(
         AllocationEntry.objects.filter(stratum__allocation_list=first).values_list("stratum__code", "sequence", "arm")
     )
-    call_command("generate_allocation_list", "--seed", "42", "--per-stratum", "30", "--block-sizes", "2,4")
+    call_command("generate_allocation_list", "--seed", seed, "--per-stratum", "30", "--block-sizes", "2,4")
     second = AllocationList.objects.get(active=True)
     assert second.pk != first.pk and second.fingerprint == first.fingerprint
     assert arms == list(
@@ -93,7 +96,7 @@ def test_stratification_by_site_adds_site_strata(db, admin_user, sh01, sh02, stu
     from scr_escc.services import update_study_settings
 
     update_study_settings(user=admin_user, data={"stratify_by_site": True}, reason="SAP v2")
-    made = generate_allocation_list(seed="s", per_stratum=4, user=admin_user)
+    made = generate_allocation_list(seed=strong_seed("s"), per_stratum=4, user=admin_user)
     assert sorted(made.strata.values_list("code", flat=True)) == [
         "SH01-ECOG0",
         "SH01-ECOG1",
@@ -115,7 +118,8 @@ GOOD = (
 
 def test_import_good_file(db, admin_user):
     made = import_allocation_list(text=GOOD, file_name="list.csv", user=admin_user)
-    assert made.fingerprint == blocks.fingerprint(blocks.parse_csv(GOOD, known_strata=["ECOG0", "ECOG1"])[0])
+    entries = blocks.parse_csv(GOOD, known_strata=["ECOG0", "ECOG1"])[0]
+    assert made.fingerprint == blocks.fingerprint(entries, key=fingerprint_key())
     assert AllocationEntry.objects.filter(stratum__allocation_list=made).count() == 6
     per_stratum_arm = {
         (code, arm): AllocationEntry.objects.filter(stratum__allocation_list=made, stratum__code=code, arm=arm).count()
@@ -154,7 +158,7 @@ def test_list_is_locked_after_the_first_allocation(allocation_list, randomized_c
     randomize(participant=randomized_cohort(ecog=0), user=coordinator)
     entries = list(AllocationEntry.objects.order_by("pk").values_list("pk", "stratum__code", "sequence", "arm"))
     with pytest.raises(AllocationListLocked):
-        generate_allocation_list(seed="other", per_stratum=10, user=admin_user)
+        generate_allocation_list(seed=strong_seed("other"), per_stratum=10, user=admin_user)
     with pytest.raises(AllocationListLocked):
         import_allocation_list(text=GOOD, user=admin_user)
     assert AllocationList.objects.get(active=True).pk == allocation_list.pk

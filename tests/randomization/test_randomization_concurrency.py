@@ -5,15 +5,16 @@ import threading
 import pytest
 from django.db import connection
 
+from randomization.lists import generate_allocation_list
 from randomization.models import Allocation, AllocationEntry
-from randomization.services import generate_allocation_list, randomize
+from randomization.services import randomize
 from scr_escc.models import Study
-from tests.factories import make_participant
+from tests.factories import make_participant, strong_seed
 
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_randomizations(sh01, coordinator, admin_user, study):
-    generate_allocation_list(seed="concurrency", per_stratum=40, user=admin_user)
+    generate_allocation_list(seed=strong_seed("concurrency"), per_stratum=40, user=admin_user)
     Study.objects.filter(pk=1).update(phase=Study.Phase.RANDOMIZATION)
     participants = [make_participant(site=sh01, user=coordinator, ecog=i % 2) for i in range(50)]
     barrier = threading.Barrier(len(participants))

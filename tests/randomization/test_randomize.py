@@ -6,7 +6,7 @@ from randomization.models import Allocation
 from randomization.services import AlreadyRandomized, RandomizationRefused, randomize
 from scr_escc.exceptions import StudyHalted
 from scr_escc.models import Alert, Study
-from tests.factories import make_participant
+from tests.factories import make_participant, strong_seed
 
 
 def test_randomize_takes_the_first_entry_of_the_stratum(allocation_list, randomized_cohort, coordinator):
@@ -81,9 +81,9 @@ def test_halted_refuses_with_study_halted(allocation_list, randomized_cohort, co
 
 
 def test_exhausted_stratum_refuses_and_low_list_alerts_once(randomization_open, admin_user, sh01, coordinator):
-    from randomization.services import generate_allocation_list
+    from randomization.lists import generate_allocation_list
 
-    generate_allocation_list(seed="small", per_stratum=6, block_sizes=[2], user=admin_user)
+    generate_allocation_list(seed=strong_seed("small"), per_stratum=6, block_sizes=[2], user=admin_user)
     participants = [make_participant(site=sh01, user=coordinator, ecog=0) for _ in range(7)]
     for participant in participants[:6]:
         randomize(participant=participant, user=coordinator)

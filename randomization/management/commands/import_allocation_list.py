@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from randomization import services
+from randomization import lists
 from scr_escc.exceptions import DomainError
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}")
         try:
-            allocation_list = services.import_allocation_list(text=text, file_name=path.name)
+            allocation_list = lists.import_allocation_list(text=text, file_name=path.name)
         except ValidationError as error:
             raise CommandError(
                 "The file was refused, nothing imported:\n"
@@ -34,4 +34,4 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Imported {path.name}: " + ", ".join(s.code for s in allocation_list.strata.all()))
         )
-        self.stdout.write(f"SHA-256 fingerprint: {allocation_list.fingerprint}")
+        self.stdout.write(f"Fingerprint (HMAC-SHA-256): {allocation_list.fingerprint}")
