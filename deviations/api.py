@@ -107,7 +107,7 @@ class DeviationDetail(generics.RetrieveUpdateAPIView):
         return Response(self.get_serializer(deviation).data)
 
 
-class VoidSerializer(serializers.Serializer):
+class DeviationVoidSerializer(serializers.Serializer):
     reason = serializers.CharField()
     version = serializers.IntegerField(required=False)
 
@@ -115,10 +115,12 @@ class VoidSerializer(serializers.Serializer):
 class DeviationVoid(APIView):
     permission_classes = [has_perm(CLINICAL)]
 
-    @extend_schema(request=VoidSerializer, responses=DeviationSerializer, summary="Void a deviation with a reason")
+    @extend_schema(
+        request=DeviationVoidSerializer, responses=DeviationSerializer, summary="Void a deviation with a reason"
+    )
     def post(self, request, pk):
         deviation = selectors.deviation_get_for_user(request.user, pk)
-        serializer = VoidSerializer(data=request.data)
+        serializer = DeviationVoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         deviation = services.void_deviation(
             deviation=deviation,
