@@ -194,6 +194,14 @@ class AttributionSignOffForm(SignatureForm):
     def __init__(self, *args, ae, **kwargs):
         initial = {**ae.attributions, "version": ae.version}
         super().__init__(*args, initial=initial, **kwargs)
+        self.helper.layout = Layout(
+            "action",
+            "version",
+            Row(*(Column(name, css_class="col-md-3") for name in ("pd1", "chemo", "ldrt", "cfrt"))),
+            "reason_for_change",
+            "meaning",
+            "password",
+        )
 
     @property
     def attributions(self) -> dict[str, str]:

@@ -140,6 +140,11 @@ def _saved_message(request, ae):
     }
     if ae.serious:
         text += " " + _("SAE: an alert to the PI and safety contacts is on its way.")
+    if ae.grade == 5 and ae.attribution_pending and not ae.voided:
+        text += " " + _(
+            "Its attribution awaits an investigator's sign-off; until then a run-in death counts toward the "
+            "stopping rule."
+        )
     if ae.halted_study:
         study = get_study()
         text += " " + _("The stopping rule is reached (%(n)s of %(t)s): the study is halted.") % {

@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -136,6 +136,13 @@ class AmendProtocolForm(SignatureForm):
         help_text=_("A threshold the count has already reached halts the study at once."),
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = Row(
+            *(Column(name, css_class="col-md-4") for name in ("run_in_min", "run_in_max", "stopping_threshold"))
+        )
+        self.helper.layout = Layout("action", "reference", limits, "reason", "meaning", "password")
 
 
 class RequestResumeForm(forms.Form):
