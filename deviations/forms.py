@@ -36,13 +36,3 @@ class DeviationForm(ReasonForChangeFormMixin, forms.ModelForm):
     def _post_clean(self):
         # The service checks the deviation with its site and participant.
         pass
-
-
-class VoidDeviationForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for voiding"), widget=forms.Textarea(attrs={"rows": 3}))
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Void this deviation"), css_class="btn-danger"))

@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy
 from django_tables2 import RequestConfig
 
 from deviations import selectors, services
-from deviations.forms import DeviationForm, VoidDeviationForm
+from deviations.forms import DeviationForm
 from deviations.models import DeviationCategory, ProtocolDeviation
 from enrollment.selectors import participant_get_for_user
 from scr_escc.audit import ensure_not_voided
 from scr_escc.models import Site
 from scr_escc.selectors import sites_visible_to
-from scr_escc.views import apply_change, refusals_as_messages, render_history, save_edit
+from scr_escc.views import apply_change, refusals_as_messages, render_history, save_edit, void_page
 
 CLINICAL = "scr_escc.enter_clinical_data"
 ANY = [("", gettext_lazy("any")), ("true", gettext_lazy("yes")), ("false", gettext_lazy("no"))]
@@ -110,21 +110,16 @@ def deviation_edit(request, pk):
 def deviation_void(request, pk):
     deviation = selectors.deviation_get_for_user(request.user, pk)
     ensure_not_voided(deviation)
-    form = VoidDeviationForm(request.POST or None, initial={"version": deviation.version})
-    if request.method == "POST" and form.is_valid():
-        voided = apply_change(
-            form,
-            lambda: services.void_deviation(
-                deviation=deviation,
-                reason=form.cleaned_data["reason"],
-                user=request.user,
-                expected_version=form.cleaned_data.get("version"),
-            ),
-        )
-        if voided is not None:
-            messages.success(request, _("Deviation voided. It stays in the log and the audit trail."))
-            return redirect("deviation-detail", pk=pk)
-    return render(request, "deviations/deviation_void.html", {"form": form, "deviation": deviation})
+    return void_page(
+        request,
+        deviation,
+        void=services.void_deviation,
+        record_name="deviation",
+        template="deviations/deviation_void.html",
+        form_texts={"help_text": _("E.g. entered twice."), "submit_label": _("Void this deviation")},
+        done=_("Deviation voided. It stays in the log and the audit trail."),
+        back=reverse("deviation-detail", args=[pk]),
+    )
 
 
 @login_required

@@ -176,17 +176,3 @@ class DeathForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Record the death"), css_class="btn-danger"))
-
-
-class VoidScreeningForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for voiding"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("E.g. entered for the wrong patient, duplicate entry. The screening stays in the log, voided."),
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Void this screening"), css_class="btn-danger"))

@@ -10,12 +10,19 @@ from django_tables2 import RequestConfig
 
 from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA, describe
-from enrollment.forms import CompleteForm, DeathForm, ScreeningForm, VoidScreeningForm, WithdrawForm
+from enrollment.forms import CompleteForm, DeathForm, ScreeningForm, WithdrawForm
 from enrollment.panels import render_participant_panels
 from enrollment.tables import ParticipantFilter, ParticipantTable, ScreeningFilter, ScreeningTable
 from scr_escc.audit import ensure_not_voided
 from scr_escc.selectors import sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, render_history, save_edit
+from scr_escc.views import (
+    apply_change,
+    apply_validation_error,
+    refusals_as_messages,
+    render_history,
+    save_edit,
+    void_page,
+)
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -210,21 +217,19 @@ def participant_status_change(request, subject_id, change):
 @permission_required(CLINICAL, raise_exception=True)
 def screening_void(request, pk):
     screening = selectors.screening_get_for_user(request.user, pk)
-    form = VoidScreeningForm(request.POST or None, initial={"version": screening.version})
-    if request.method == "POST" and form.is_valid():
-        voided = apply_change(
-            form,
-            lambda: services.void_screening(
-                screening=screening,
-                reason=form.cleaned_data["reason"],
-                user=request.user,
-                expected_version=form.cleaned_data.get("version"),
-            ),
-        )
-        if voided is not None:
-            messages.success(request, _("Screening voided. It stays in the screening log and the audit trail."))
-            return redirect("screening-detail", pk=screening.pk)
-    return render(request, "enrollment/screening_void.html", {"form": form, "screening": screening})
+    return void_page(
+        request,
+        screening,
+        void=services.void_screening,
+        record_name="screening",
+        template="enrollment/screening_void.html",
+        form_texts={
+            "help_text": _("E.g. entered for the wrong patient, duplicate entry."),
+            "submit_label": _("Void this screening"),
+        },
+        done=_("Screening voided. It stays in the screening log and the audit trail."),
+        back=reverse("screening-detail", args=[pk]),
+    )
 
 
 @login_required

@@ -158,20 +158,6 @@ class AdverseEventForm(ReasonForChangeFormMixin, forms.ModelForm):
         pass
 
 
-class VoidForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for voiding"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("E.g. entered for the wrong participant, duplicate entry."),
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Void this AE"), css_class="btn-danger"))
-
-
 class AttributionSignOffForm(SignatureForm):
     """The investigator's sign-off: the attribution as they confirm it, and their e-signature."""
 

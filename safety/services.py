@@ -123,13 +123,7 @@ def update_adverse_event(
     """Correct an AE (reason required). The returned AE carries `halted_study`."""
     reason = require_reason(reason)
     with transaction.atomic():
-        study = lock_study()
-        current = lock_for_change(ae, expected_version=expected_version)
-        previous = AdverseEvent.objects.get(pk=current.pk)
-        participant = _lock_participant(current.participant_id)
-        _apply(current, data)
-        _validate(current, participant)
-        _derive(current)
+        study, current, previous = _locked_change(ae, expected_version=expected_version, data=data)
         if current.attributions != previous.attributions:
             current.attribution_signature = None  # a changed attribution needs a new sign-off
         current.full_clean(validate_constraints=False)
@@ -159,13 +153,8 @@ def sign_attribution(
         reason = require_reason(reason)
     verify_signing_password(user=user, password=password, request=request)
     with transaction.atomic():
-        study = lock_study()
-        current = lock_for_change(ae, expected_version=expected_version)
-        previous = AdverseEvent.objects.get(pk=current.pk)
-        participant = _lock_participant(current.participant_id)
-        _apply(current, changed)
-        _validate(current, participant)
-        _derive(current)
+        study, current, previous = _locked_change(ae, expected_version=expected_version, data=changed)
+        participant = current.participant
         current.attribution_signature = record_signature(
             user=user,
             action=ESignature.Action.SIGN_AE_ATTRIBUTION,
@@ -193,6 +182,20 @@ def void_adverse_event(*, ae: AdverseEvent, user, reason: str | None, expected_v
         void_audited(current, user=user, reason=reason)
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
     return current
+
+
+def _locked_change(ae: AdverseEvent, *, expected_version: int | None, data: dict):
+    """Inside the caller's transaction: lock the study, the AE and its participant (in the lock
+    order), apply `data` and check it. Returns (study, the changed AE, the AE as it was)."""
+    study = lock_study()
+    current = lock_for_change(ae, expected_version=expected_version)
+    previous = AdverseEvent.objects.get(pk=current.pk)
+    participant = _lock_participant(current.participant_id)
+    current.participant = participant
+    _apply(current, data)
+    _validate(current, participant)
+    _derive(current)
+    return study, current, previous
 
 
 def _lock_participant(pk) -> Participant:

@@ -14,12 +14,19 @@ from django_tables2 import RequestConfig
 
 from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
-from safety.forms import AdverseEventForm, AttributionSignOffForm, VoidForm
+from safety.forms import AdverseEventForm, AttributionSignOffForm
 from safety.models import AdverseEvent, CtcaeTerm
 from scr_escc.audit import ensure_not_voided
 from scr_escc.models import Site
 from scr_escc.selectors import get_study, sites_visible_to
-from scr_escc.views import apply_change, apply_validation_error, refusals_as_messages, render_history, save_edit
+from scr_escc.views import (
+    apply_change,
+    apply_validation_error,
+    refusals_as_messages,
+    render_history,
+    save_edit,
+    void_page,
+)
 
 CLINICAL = "scr_escc.enter_clinical_data"
 SIGN = "scr_escc.sign_ae_attribution"
@@ -189,21 +196,19 @@ def ae_edit(request, pk):
 def ae_void(request, pk):
     ae = selectors.adverse_event_get_for_user(request.user, pk)
     ensure_not_voided(ae)
-    form = VoidForm(request.POST or None, initial={"version": ae.version})
-    if request.method == "POST" and form.is_valid():
-        voided = apply_change(
-            form,
-            lambda: services.void_adverse_event(
-                ae=ae,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                expected_version=form.cleaned_data.get("version"),
-            ),
-        )
-        if voided is not None:
-            messages.success(request, _("AE voided. It stays in the audit trail."))
-            return redirect("ae-detail", pk=ae.pk)
-    return render(request, "safety/ae_void.html", {"form": form, "ae": ae})
+    return void_page(
+        request,
+        ae,
+        void=services.void_adverse_event,
+        record_name="ae",
+        template="safety/ae_void.html",
+        form_texts={
+            "help_text": _("E.g. entered for the wrong participant, duplicate entry."),
+            "submit_label": _("Void this AE"),
+        },
+        done=_("AE voided. It stays in the audit trail."),
+        back=reverse("ae-detail", args=[pk]),
+    )
 
 
 @permission_required(SIGN, raise_exception=True)

@@ -33,6 +33,19 @@ class ReasonForChangeFormMixin(forms.Form):
             del self.fields["version"]
 
 
+class VoidRecordForm(forms.Form):
+    """Voiding a record entered in error: the reason, and the version the user saw."""
+
+    reason = forms.CharField(label=_("Reason for voiding"), widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, help_text="", submit_label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = help_text
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", submit_label or _("Void"), css_class="btn-danger"))
+
+
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

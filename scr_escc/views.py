@@ -21,6 +21,7 @@ from scr_escc.forms import (
     RequestResumeForm,
     SignResumeForm,
     StudySettingsForm,
+    VoidRecordForm,
 )
 from scr_escc.models import Alert, PhaseTransition, ProtocolAmendment
 from scr_escc.selectors import get_study, sites_visible_to, study_status
@@ -72,6 +73,26 @@ def save_edit(form, update: Callable[..., T], **record) -> T | None:
             expected_version=form.cleaned_data.get("version"),
         ),
     )
+
+
+def void_page(request, record, *, void, record_name: str, template: str, form_texts: dict, done: str, back: str):
+    """A record's void page: the reason, then `void(<record_name>=record, reason, user,
+    expected_version)`; refusals on the form; after it, `done` on the record's page `back`."""
+    form = VoidRecordForm(request.POST or None, initial={"version": record.version}, **form_texts)
+    if request.method == "POST" and form.is_valid():
+        voided = apply_change(
+            form,
+            lambda: void(
+                **{record_name: record},
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                expected_version=form.cleaned_data.get("version"),
+            ),
+        )
+        if voided is not None:
+            messages.success(request, done)
+            return redirect(back)
+    return render(request, template, {"form": form, record_name: record})
 
 
 def render_history(request, record, *, title: str, back_url: str):
