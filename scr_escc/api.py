@@ -1,24 +1,25 @@
 """API wiring shared by every app: the exception handler, role permissions, the study endpoints."""
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
+from knox import views as knox_views
 from rest_framework import generics, permissions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from scr_escc import alerts, phases
+from scr_escc import accounts, alerts, phases
 from scr_escc.audit import StaleEdit
 from scr_escc.exceptions import DomainError
 from scr_escc.middleware import LOCKED_OUT
 from scr_escc.models import Alert
 from scr_escc.selectors import study_status
+from scr_escc.throttles import TokenThrottle
 
 
 def exception_handler(exc, context):
@@ -78,24 +79,59 @@ class StudyView(APIView):
         return Response(StudySerializer(study_status()).data)
 
 
-class TokenView(ObtainAuthToken):
-    """POST {"username","password"} → {"token"}. Failures count towards the django-axes lockout."""
+class TokenRequestSerializer(serializers.Serializer):
+    # django-axes records the username in a varchar(255): longer input is a field error, not a 500.
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False, allow_blank=True, help_text="The authenticator code (PI and data managers)."
+    )
+
+
+class TokenView(APIView):
+    """POST {"username","password"[,"otp"]} → {"token","expiry"}. Failures count towards the django-axes lockout."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [TokenThrottle]
 
     @extend_schema(
-        request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        request=TokenRequestSerializer,
+        responses=inline_serializer(
+            "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
         ),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-        summary="Exchange a username and password for an API token",
+        summary="Exchange a username and password (and a second factor) for an API token",
     )
-    def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        if not serializer.is_valid():
-            if getattr(request, "axes_locked_out", False):
-                return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if getattr(request._request, "axes_locked_out", False):
+            return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
+        if user is None:
+            return Response(
+                {"non_field_errors": ["Unable to sign in with the username and password given."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if user.must_change_password:
+            return Response({"detail": "Change your temporary password on the web first."}, status=403)
+        if accounts.two_factor_required(user) and not accounts.verify_second_factor(user=user, code=data.get("otp")):
+            return Response(
+                {"otp": ["Give the current code of your authenticator app (or a recovery code)."]}, status=400
+            )
+        instance, token = accounts.issue_token(user=user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+@extend_schema(request=None, responses={204: None}, summary="Sign out this API token")
+class LogoutView(knox_views.LogoutView):
+    pass
+
+
+@extend_schema(request=None, responses={204: None}, summary="Sign out every API token of the user")
+class LogoutAllView(knox_views.LogoutAllView):
+    pass
 
 
 class OpenRandomizationSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ from scr_escc import api
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", api.LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", api.LogoutAllView.as_view(), name="api-logout-all"),
     path("study/", api.StudyView.as_view(), name="api-study"),
     path("study/open-randomization/", api.OpenRandomizationView.as_view(), name="api-open-randomization"),
     path("study/confirm-termination/", api.ConfirmTerminationView.as_view(), name="api-confirm-termination"),

@@ -3,7 +3,8 @@
 import logging
 
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +39,34 @@ def lockout_response(request, original_response=None, credentials=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": LOCKED_OUT}, status=403)
     return render(request, "registration/locked_out.html", status=429)
+
+
+# Pages a signed-in user may open before changing a temporary password or passing the second factor.
+_GATE_OPEN = ("/accounts/logout/", "/accounts/password/", "/accounts/two-factor/", "/static/", "/favicon.ico")
+
+
+class AccountGateMiddleware:
+    """Before anything else, a temporary password is changed and (for PI and data managers,
+    when the study requires it) the second factor is given. Pages redirect; API calls made
+    with the browser session get 403 JSON. Token calls are gated when the token is issued."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from scr_escc.accounts import two_factor_required
+
+        user = getattr(request, "user", None)
+        if not user or not user.is_authenticated or request.path.startswith(_GATE_OPEN):
+            return self.get_response(request)
+        if user.must_change_password:
+            return self._stop(request, "change-password", "Change your temporary password first.")
+        if two_factor_required(user) and not user.is_verified():
+            return self._stop(request, "two-factor", "Give the code of your authenticator app first.")
+        return self.get_response(request)
+
+    @staticmethod
+    def _stop(request, url_name: str, message: str):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=403)
+        return redirect(f"{reverse(url_name)}?next={request.get_full_path()}")

@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator, RegexValidator, validate_e
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from scr_escc.audit import AuditedModel
 
@@ -37,6 +38,7 @@ class Site(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     active = models.BooleanField(_("active"), default=True, help_text=_("Inactive sites cannot screen or enroll."))
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -51,6 +53,11 @@ class User(AbstractUser):
     """A person who signs in. A user has one role (a group) and belongs to one or more sites."""
 
     sites = models.ManyToManyField(Site, blank=True, related_name="users", verbose_name=_("sites"))
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False, help_text=_("Set by a temporary password; cleared by a new one.")
+    )
+    # Role (group) and sites are kept with every history row; password hashes and sign-in times are not.
+    history = HistoricalRecords(m2m_fields=["groups", "sites"], excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = _("user")
@@ -146,6 +153,11 @@ class Study(AuditedModel):
         blank=True,
         validators=[validate_email_list],
         help_text=_("Comma-separated addresses that receive every safety alert, besides PIs and admins."),
+    )
+    two_factor_required = models.BooleanField(
+        _("two-factor sign-in for PI and data managers"),
+        default=True,
+        help_text=_("PIs and data managers sign in with a password and a code from an authenticator app."),
     )
     stratify_by_site = models.BooleanField(
         _("stratify randomization by site"),

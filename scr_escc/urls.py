@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from scr_escc import views
+from scr_escc import account_views, views
 from scr_escc.forms import LoginForm
 
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", account_views.change_password, name="change-password"),
+    path("accounts/two-factor/", account_views.two_factor, name="two-factor"),
+    path("accounts/users/", account_views.user_list, name="user-list"),
+    path("accounts/users/new/", account_views.user_create, name="user-create"),
+    path("accounts/users/<int:pk>/", account_views.user_detail, name="user-detail"),
     path("study/settings/", views.StudySettingsView.as_view(), name="study-settings"),
     path("study/history/", views.StudyHistoryView.as_view(), name="study-history"),
     path("study/decisions/", views.PhaseDecisionsView.as_view(), name="study-decisions"),

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, SiteFactory, UserFactory
+from tests.factories import PASSWORD, SiteFactory, UserFactory, pass_second_factor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,8 +66,8 @@ def password():
 
 def api_client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _instance, token = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -80,6 +80,7 @@ def api():
 def login(client):
     def _login(user):
         client.force_login(user)
+        pass_second_factor(client, user)
         return client
 
     return _login
@@ -163,3 +164,12 @@ def _database_url(settings_dict) -> str:
     password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
     port = settings_dict.get("PORT") or 5432
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """API throttles count in the cache; every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -122,3 +122,31 @@ def strong_seed(name: str) -> str:
     import hashlib
 
     return hashlib.sha256(name.encode()).hexdigest()[:40] + "Zq"
+
+
+def give_authenticator(user):
+    """A confirmed TOTP authenticator for the user (as if set up on their phone)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="authenticator", confirmed=True
+    )
+
+
+def current_code(device) -> str:
+    """The code the authenticator app would show now."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+
+
+def pass_second_factor(client, user) -> None:
+    """For a signed-in test client: the second factor given, when the user's role needs one."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from scr_escc.accounts import two_factor_required
+
+    if two_factor_required(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = give_authenticator(user).persistent_id
+        session.save()

@@ -36,7 +36,12 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "drf_spectacular_sidecar",
+    "csp",
     "drf_spectacular",
     "simple_history",
     "axes",
@@ -56,6 +61,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "scr_escc.middleware.AccountGateMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -118,10 +126,11 @@ SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# django-axes: 5 failures lock the username from that address (not the whole
-# hospital behind one proxy) for 30 minutes; a successful login resets the count.
+# django-axes: 5 failures (sign-in or e-signature) lock the account for 30 minutes, from any
+# address (never a whole hospital behind one proxy); a successful sign-in resets the count.
 AXES_FAILURE_LIMIT = 5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per account across addresses: guessing a PI's password from many machines locks it too.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "scr_escc.middleware.lockout_response"
@@ -153,6 +162,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SCR-ESCC-01 trial manage
 EMAIL_TIMEOUT = 10
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Shared by every web process (API throttles): Redis, the broker's server.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # Results are kept only for tasks that ask (the health-check ping); alerts record their own state.
@@ -183,7 +194,7 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -193,6 +204,33 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "scr_escc.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["scr_escc.throttles.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": "10/min", "writes": "240/min"},
+}
+# API tokens (django-rest-knox): hashed at rest; 30 idle minutes like a session, at most 12 hours.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(minutes=30),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(hours=12),
+    "MIN_REFRESH_INTERVAL": 60,
+    "TOKEN_LIMIT_PER_USER": 10,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+OTP_TOTP_ISSUER = "SCR-ESCC-01"
+# Content-Security-Policy: our own scripts only (no inline script, no CDN).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SCR-ESCC-01 trial manager API",
@@ -202,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # One enum for the attribution scale, however many interventions use it.
     "ENUM_NAME_OVERRIDES": {"AttributionEnum": "safety.models.Attribution"},
+    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

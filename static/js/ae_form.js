@@ -4,7 +4,8 @@
   "use strict";
   const input = document.querySelector("[data-term-picker]");
   if (!input) return;
-  const searchUrl = document.body.dataset.termSearchUrl;
+  // The URL comes from the page as data (no inline script: the Content-Security-Policy forbids it).
+  const searchUrl = document.getElementById("term-search-url").dataset.termSearchUrl;
   const list = document.getElementById("ctcae-terms");
   const info = document.getElementById("term-info");
   const gradeInfo = document.getElementById("grade-info");

@@ -1,6 +1,6 @@
 """SPEC §10: token auth and GET /api/v1/study/ exactly as the contract says."""
 
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken as Token
 
 from tests.factories import PASSWORD, make_participant
 

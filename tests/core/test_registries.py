@@ -30,6 +30,7 @@ def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_
         "/study/decisions/",
         "/exports/",
         "/study/settings/",
+        "/accounts/users/",
     ]
 
 

@@ -1,6 +1,6 @@
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken as Token
 
 from scr_escc.models import User
 from tests.factories import PASSWORD

@@ -47,6 +47,14 @@ def sign_in(page, live_server):
         page.fill("#id_password", password)
         page.click("input[type=submit]")
         page.wait_for_selector("[data-testid=whoami]")
+        if "/accounts/two-factor/" in page.url:  # PI and data managers: the authenticator's code
+            from scr_escc.models import User
+            from tests.factories import current_code, give_authenticator
+
+            device = give_authenticator(User.objects.get(username=username))
+            page.fill("#id_code", current_code(device))
+            page.click("input[type=submit]")
+            page.wait_for_selector("[data-testid=whoami]")
         return page
 
     return _sign_in

@@ -13,8 +13,16 @@ import pytest
 from django.utils import timezone
 
 from safety.models import AdverseEvent
-from scr_escc.models import Alert, Study
-from tests.factories import PASSWORD, SiteFactory, UserFactory, make_ae, make_participant
+from scr_escc.models import Alert, Study, User
+from tests.factories import (
+    PASSWORD,
+    SiteFactory,
+    UserFactory,
+    current_code,
+    give_authenticator,
+    make_ae,
+    make_participant,
+)
 
 SCREENS = Path("/tmp/screens")
 
@@ -100,7 +108,9 @@ def test_second_related_grade5_halts_the_study_and_the_pi_sees_the_alert(
         pi_page.fill("#id_username", "pi")
         pi_page.fill("#id_password", PASSWORD)
         pi_page.click("input[type=submit]")
-        pi_page.wait_for_selector("[data-testid=whoami]")
+        pi_page.fill("#id_code", current_code(give_authenticator(User.objects.get(username="pi"))))
+        pi_page.click("input[type=submit]")  # the PI's second factor
+        pi_page.wait_for_selector("[data-testid=home-phase]")
         assert pi_page.inner_text("[data-testid=home-phase]") == "Halted"
         assert "STUDY HALTED" in pi_page.inner_text("[data-testid=phase-banner]")
         _save(pi_page, tmp_path, "safety_3_pi_home")

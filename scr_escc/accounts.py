@@ -1,0 +1,208 @@
+"""Accounts (SPEC §2, issue 18): users, their roles and sites, passwords, API tokens, two-factor
+sign-in. Every change is in the user's history (who, when, why); users are never deleted.
+
+API tokens are django-rest-knox tokens: stored as a hash, expiring after 30 idle minutes and
+at most 12 hours after issue, several per user, revoked on sign-out, deactivation and any
+password change. Two-factor sign-in is TOTP (django-otp) with recovery codes.
+"""
+
+import secrets
+import string
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
+
+from scr_escc.audit import require_reason
+from scr_escc.models import ALL_SITE_ROLES, Role, Site, User
+from scr_escc.selectors import get_study
+
+MANAGE_USERS = "scr_escc.change_user"
+TWO_FACTOR_ROLES = frozenset({Role.PI, Role.ADMIN})
+RECOVERY_CODES = 10
+
+
+def _check_manager(user) -> None:
+    if not user.has_perm(MANAGE_USERS):
+        raise PermissionDenied
+
+
+def _save_user(user: User, *, by, reason: str) -> User:
+    """The audited write of a user: a history row with who and why."""
+    user._history_user = by
+    user._change_reason = reason
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def temporary_password() -> str:
+    """A password for a first sign-in or a reset: 16 random letters and digits, to be changed at once."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _set_role_and_sites(user: User, *, role: str, sites) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role “%(role)s”.") % {"role": role}})
+    sites = list(sites or [])
+    if role not in ALL_SITE_ROLES and not sites:
+        raise ValidationError({"sites": _("Site staff must belong to at least one site.")})
+    user.groups.set([Group.objects.get(name=role)])
+    user.sites.set(sites if role not in ALL_SITE_ROLES else [])
+    user.is_staff = role == Role.ADMIN
+
+
+def invite_user(
+    *, by, username: str, role: str, sites=(), email: str = "", first_name: str = "", last_name: str = ""
+) -> tuple[User, str]:
+    """A data manager creates an account; the answer carries a temporary password, changed at first sign-in."""
+    _check_manager(by)
+    password = temporary_password()
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name, must_change_password=True)
+    user.set_password(password)
+    with transaction.atomic():
+        _save_user(user, by=by, reason=_("Account created"))
+        _set_role_and_sites(user, role=role, sites=sites)
+        _save_user(user, by=by, reason=_("Role %(role)s") % {"role": role})
+    return user, password
+
+
+def change_role_and_sites(*, by, user: User, role: str, sites, reason: str | None) -> User:
+    _check_manager(by)
+    reason = require_reason(reason, field="reason")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        _set_role_and_sites(user, role=role, sites=sites)
+        _save_user(user, by=by, reason=reason)
+    return user
+
+
+def revoke_access(user: User) -> None:
+    """End every way the user is signed in: API tokens and browser sessions."""
+    AuthToken.objects.filter(user=user).delete()
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+
+
+def set_active(*, by, user: User, active: bool, reason: str | None) -> User:
+    """Deactivate a leaver (never delete: the audit trail names them), or reactivate."""
+    _check_manager(by)
+    reason = require_reason(reason, field="reason")
+    if by.pk == user.pk and not active:
+        raise ValidationError({"reason": _("You cannot deactivate your own account.")})
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.is_active = active
+        _save_user(user, by=by, reason=reason)
+        if not active:
+            revoke_access(user)
+    return user
+
+
+def reset_password(*, by, user: User, reason: str | None) -> str:
+    """A data manager gives a temporary password (changed at the next sign-in); access is revoked."""
+    _check_manager(by)
+    reason = require_reason(reason, field="reason")
+    password = temporary_password()
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.must_change_password = True
+        _save_user(user, by=by, reason=_("Password reset: %(reason)s") % {"reason": reason})
+        revoke_access(user)
+    return password
+
+
+def change_own_password(*, user: User, old_password: str, new_password: str) -> User:
+    """Everyone: a new password (validated); every token and other session is revoked."""
+    if not user.check_password(old_password or ""):
+        raise ValidationError({"old_password": _("Your current password is not correct.")})
+    if old_password == new_password:
+        raise ValidationError({"new_password": _("Choose a password different from the current one.")})
+    try:
+        validate_password(new_password, user)
+    except ValidationError as error:
+        raise ValidationError({"new_password": error.messages}) from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        _save_user(user, by=user, reason=_("Password changed"))
+        revoke_access(user)
+    return user
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def issue_token(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token (the caller sees it once; only its hash is stored)."""
+    return AuthToken.objects.create(user=user)
+
+
+# --- Two-factor sign-in (TOTP) ---------------------------------------------------------------
+
+
+def two_factor_required(user: User) -> bool:
+    return bool(user.is_authenticated and user.role in TWO_FACTOR_ROLES and get_study().two_factor_required)
+
+
+def confirmed_totp(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def start_totp_setup(*, user: User) -> TOTPDevice:
+    """An unconfirmed authenticator for the user to scan (any earlier unconfirmed one is replaced)."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def confirm_totp(*, user: User, device: TOTPDevice, code: str) -> list[str]:
+    """Confirm the authenticator with a first code; returns the recovery codes, shown once."""
+    if device.user_id != user.pk or not device.verify_token((code or "").strip()):
+        raise ValidationError({"code": _("This code is not right. Check the time on your phone and try again.")})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+        _save_user(user, by=user, reason=_("Two-factor sign-in set up"))
+    return codes
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.create(user=user, name="recovery codes")
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
+    return codes
+
+
+def verify_second_factor(*, user: User, code: str):
+    """The device a code belongs to (TOTP or a recovery code, used once), or None."""
+    return match_token(user, (code or "").replace(" ", ""))
+
+
+def reset_two_factor(*, by, user: User, reason: str | None) -> User:
+    """A data manager removes a user's authenticator and recovery codes (lost phone); audited."""
+    _check_manager(by)
+    reason = require_reason(reason, field="reason")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        _save_user(user, by=by, reason=_("Two-factor sign-in reset: %(reason)s") % {"reason": reason})
+        revoke_access(user)
+    return user
+
+
+def sites_for_choice():
+    return Site.objects.filter(active=True).order_by("code")
