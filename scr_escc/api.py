@@ -51,15 +51,22 @@ def has_perm(codename: str) -> type[permissions.BasePermission]:
 
 
 class ReasonForChangeSerializerMixin(serializers.Serializer):
-    """API twin of the form mixin: PATCH/PUT need `reason_for_change`; `version` is optional."""
+    """API twin of the form mixin: a PATCH needs `reason_for_change` and the `version` the client
+    read, so an edit never overwrites a change it did not see (409 when stale)."""
 
     reason_for_change = serializers.CharField(write_only=True, required=False, allow_blank=True)
     version = serializers.IntegerField(required=False)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        if self.instance is not None and not (attrs.get("reason_for_change") or "").strip():
-            raise serializers.ValidationError({"reason_for_change": [_("A reason for change is required.")]})
+        if self.instance is not None:
+            errors = {}
+            if not (attrs.get("reason_for_change") or "").strip():
+                errors["reason_for_change"] = [_("A reason for change is required.")]
+            if attrs.get("version") is None:
+                errors["version"] = [_("Send the version of the record you read (it guards against stale edits).")]
+            if errors:
+                raise serializers.ValidationError(errors)
         return attrs
 
 

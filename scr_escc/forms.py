@@ -27,6 +27,7 @@ class ReasonForChangeFormMixin(forms.Form):
         self.is_edit = bool(instance is not None and instance.pk)
         if self.is_edit:
             self.fields["reason_for_change"].required = True
+            self.fields["version"].required = True  # the stale-edit check always runs
             self.fields["version"].initial = instance.version
         else:
             del self.fields["reason_for_change"]
@@ -62,6 +63,7 @@ class StudySettingsForm(ReasonForChangeFormMixin, forms.ModelForm):
             "stopping_threshold",
             "safety_contact_emails",
             "escalation_email",
+            "two_factor_required",
             "stratify_by_site",
         ]
         widgets = {"safety_contact_emails": forms.Textarea(attrs={"rows": 2})}

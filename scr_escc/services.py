@@ -14,7 +14,13 @@ from scr_escc.audit import lock_for_change, require_reason, save_audited
 from scr_escc.models import Role, Site, Study, User
 from scr_escc.phases import LIMIT_FIELDS
 
-STUDY_SETTING_FIELDS = (*LIMIT_FIELDS, "safety_contact_emails", "escalation_email", "stratify_by_site")
+STUDY_SETTING_FIELDS = (
+    *LIMIT_FIELDS,
+    "safety_contact_emails",
+    "escalation_email",
+    "two_factor_required",
+    "stratify_by_site",
+)
 FIXED_LIMIT = gettext_lazy(
     "Fixed since the first enrollment: only a protocol amendment signed by the PI changes it (Phase decisions)."
 )

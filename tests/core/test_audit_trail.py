@@ -15,6 +15,7 @@ def _settings_post(study, **changes):
         "run_in_max": study.run_in_max,
         "stopping_threshold": study.stopping_threshold,
         "safety_contact_emails": study.safety_contact_emails,
+        "two_factor_required": "on",
         "version": study.version,
         "reason_for_change": "",
     }

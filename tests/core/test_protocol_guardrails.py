@@ -45,6 +45,7 @@ def _settings_post(**changes) -> dict:
         "stopping_threshold": study.stopping_threshold,
         "safety_contact_emails": "",
         "escalation_email": "",
+        "two_factor_required": "on",
         "reason_for_change": "Change",
         "version": study.version,
     }

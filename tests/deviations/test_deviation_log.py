@@ -72,7 +72,9 @@ def test_a_correction_needs_a_reason_and_keeps_history(deviation, coordinator, a
     client = api(coordinator)
     url = f"/api/v1/deviations/{deviation.pk}/"
     assert client.patch(url, {"description": "Consent v1 used"}, format="json").status_code == 400
-    done = client.patch(url, {"description": "Consent v1 used", "reason_for_change": "Clarified"}, format="json")
+    done = client.patch(
+        url, {"description": "Consent v1 used", "reason_for_change": "Clarified", "version": 1}, format="json"
+    )
     assert (done.status_code, done.json()["version"]) == (200, 2)
     assert deviation.history.latest("history_date").history_change_reason == "Clarified"
 
@@ -85,7 +87,9 @@ def test_a_voided_deviation_stays_and_cannot_be_changed(deviation, coordinator, 
     )
     before = _rows()
     patch = client.patch(
-        f"/api/v1/deviations/{deviation.pk}/", {"description": "y", "reason_for_change": "z"}, format="json"
+        f"/api/v1/deviations/{deviation.pk}/",
+        {"description": "y", "reason_for_change": "z", "version": 2},
+        format="json",
     )
     assert patch.status_code == 409
     assert _rows() == before and before[0][2] is True

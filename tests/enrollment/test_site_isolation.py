@@ -92,6 +92,7 @@ def write_body(site) -> dict:
     return _form(eligible_screening_data()) | {
         "site": site.pk,
         "reason_for_change": "Correction",
+        "version": 1,
         "reason": "Entered twice",
         "withdrawal_date": today,
         "withdrawal_reason": "Consent withdrawn",

@@ -481,7 +481,7 @@ def test_api_patch_with_reason_re_attributes(participant, coordinator, api):
     ae = make_ae(participant=participant, user=coordinator)
     response = api(coordinator).patch(
         f"/api/v1/adverse-events/{ae.pk}/",
-        {"attribution": {"pd1": "probable"}, "reason_for_change": "PI review"},
+        {"attribution": {"pd1": "probable"}, "reason_for_change": "PI review", "version": 1},
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -633,3 +633,14 @@ def test_stopping_rule_alerts_state_subject_site_term_grade_and_attribution(
     assert_states_the_facts(triggered, other_participant, term="Pneumonitis", grade=5, attribution="definite")
     assert participant.subject_id in triggered.body  # the events behind the count
     assert "2 of 2" in triggered.body
+
+
+def test_api_patch_without_the_version_read_is_400_and_unchanged(participant, coordinator, api):
+    ae = make_ae(participant=participant, user=coordinator)
+    response = api(coordinator).patch(
+        f"/api/v1/adverse-events/{ae.pk}/", {"grade": 3, "reason_for_change": "Worse"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["version"]
+    ae.refresh_from_db()
+    assert (ae.grade, ae.version) == (2, 1)

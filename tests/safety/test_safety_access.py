@@ -76,7 +76,9 @@ def test_outsider_gets_404_on_every_ae_api(role, sh01_ae, request, api):
     responses = {
         "detail": client.get(f"/api/v1/adverse-events/{sh01_ae.pk}/"),
         "patch": client.patch(
-            f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Not mine"}, format="json"
+            f"/api/v1/adverse-events/{sh01_ae.pk}/",
+            {"grade": 3, "reason_for_change": "Not mine", "version": 1},
+            format="json",
         ),
         "void": client.post(f"/api/v1/adverse-events/{sh01_ae.pk}/void/", {"reason": "Not mine"}, format="json"),
         "list": client.get(f"/api/v1/participants/{sid}/adverse-events/"),
@@ -106,7 +108,7 @@ def test_own_site_staff_read_and_correct_their_ae(role, sh01_ae, request, api):
     client = api(request.getfixturevalue(role))
     assert client.get(f"/api/v1/adverse-events/{sh01_ae.pk}/").json()["subject_id"] == "SH01-001"
     response = client.patch(
-        f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Worse"}, format="json"
+        f"/api/v1/adverse-events/{sh01_ae.pk}/", {"grade": 3, "reason_for_change": "Worse", "version": 1}, format="json"
     )
     assert response.status_code == 200, response.content
     assert AdverseEvent.objects.get(pk=sh01_ae.pk).grade == 3

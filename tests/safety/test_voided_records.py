@@ -43,7 +43,9 @@ def test_posting_an_edit_of_a_voided_ae_changes_nothing(voided_ae, coordinator, 
 def test_api_patch_of_a_voided_ae_is_409_and_changes_nothing(voided_ae, coordinator, api):
     before = _unchanged(voided_ae)
     response = api(coordinator).patch(
-        f"/api/v1/adverse-events/{voided_ae.pk}/", {"grade": 3, "reason_for_change": "Late correction"}, format="json"
+        f"/api/v1/adverse-events/{voided_ae.pk}/",
+        {"grade": 3, "reason_for_change": "Late correction", "version": 2},
+        format="json",
     )
     assert response.status_code == 409
     assert response.json() == {"detail": "This adverse event is voided; a voided record cannot be changed."}
