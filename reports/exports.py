@@ -38,7 +38,7 @@ from scr_escc.csvexport import (
     safe_text,
     stream_csv,
 )
-from scr_escc.models import Alert, PhaseTransition, Study
+from scr_escc.models import Alert, PhaseTransition, Site, Study, User
 
 EXPORT_PERMISSION = "scr_escc.export_data"
 
@@ -86,6 +86,8 @@ AUDITED = (
     ("adverse_event", AdverseEvent),
     ("deviation", ProtocolDeviation),
     ("study", Study),
+    ("user", User),
+    ("site", Site),
 )
 ACTIONS = (
     "created, changed, voided, deleted, phase_changed, exported, allocation_list_generated, "
@@ -113,6 +115,10 @@ def _label(record_type: str, row, subjects: dict[int, str]) -> str:
         return row.subject_id
     if record_type == "adverse_event":
         return f"{subjects.get(row.participant_id, '?')} {row.term} (grade {row.grade})"
+    if record_type == "user":
+        return row.username
+    if record_type == "site":
+        return row.code
     if record_type == "deviation":
         return f"{subjects.get(row.participant_id, row.site_id)} {row.category} {row.deviation_date}"
     return row.protocol
@@ -225,7 +231,7 @@ AUDIT = Dataset(
             "Kind of record.",
             CODE,
             "",
-            "screening, participant, adverse_event, deviation, study, allocation_list, export",
+            "screening, participant, adverse_event, deviation, study, user, site, allocation_list, export",
         ),
         Column("RECID", "Record identifier (the AEID, screening or participant record id, export id).", INTEGER, ""),
         Column("RECLABEL", "The record as users know it: screening number, subject ID, AE term, dataset.", TEXT, ""),

@@ -35,11 +35,20 @@ def _check_manager(user) -> None:
         raise PermissionDenied
 
 
-def _save_user(user: User, *, by, reason: str) -> User:
-    """The audited write of a user: a history row with who and why."""
+def _save_user(user: User, *, by, reason: str, role: str | None = None, sites=None) -> User:
+    """The audited write of a user: history rows with who and why, also for a change of role or
+    sites (simple-history writes one for each many-to-many change)."""
     user._history_user = by
     user._change_reason = reason
     user.full_clean(exclude=["password"])
+    if role is not None:
+        if user.pk is None:
+            user.skip_history_when_saving = True  # the first history row comes with role and sites
+            user.save()
+        # One history row for the whole change (each m2m step would write one of its own).
+        user.skip_history_when_saving = True
+        _set_role_and_sites(user, role=role, sites=sites)
+        del user.skip_history_when_saving
     user.save()
     return user
 
@@ -50,12 +59,17 @@ def temporary_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
-def _set_role_and_sites(user: User, *, role: str, sites) -> None:
+def _check_role_and_sites(role: str, sites) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role “%(role)s”.") % {"role": role}})
     sites = list(sites or [])
     if role not in ALL_SITE_ROLES and not sites:
         raise ValidationError({"sites": _("Site staff must belong to at least one site.")})
+
+
+def _set_role_and_sites(user: User, *, role: str, sites) -> None:
+    _check_role_and_sites(role, sites)
+    sites = list(sites or [])
     user.groups.set([Group.objects.get(name=role)])
     user.sites.set(sites if role not in ALL_SITE_ROLES else [])
     user.is_staff = role == Role.ADMIN
@@ -70,10 +84,29 @@ def invite_user(
     user = User(username=username, email=email, first_name=first_name, last_name=last_name, must_change_password=True)
     user.set_password(password)
     with transaction.atomic():
-        _save_user(user, by=by, reason=_("Account created"))
-        _set_role_and_sites(user, role=role, sites=sites)
-        _save_user(user, by=by, reason=_("Role %(role)s") % {"role": role})
+        _save_user(user, by=by, reason=_("Account created"), role=role, sites=sites)
     return user, password
+
+
+def create_user(
+    *,
+    username: str,
+    role: str,
+    password: str,
+    sites=(),
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    by=None,
+) -> User:
+    """An account with a chosen password (the create_user command, the demo)."""
+    _check_role_and_sites(role, sites)
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        _save_user(user, by=by, reason=_("Account created"), role=role, sites=sites)
+    return user
 
 
 def change_role_and_sites(*, by, user: User, role: str, sites, reason: str | None) -> User:
@@ -81,8 +114,7 @@ def change_role_and_sites(*, by, user: User, role: str, sites, reason: str | Non
     reason = require_reason(reason, field="reason")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
-        _set_role_and_sites(user, role=role, sites=sites)
-        _save_user(user, by=by, reason=reason)
+        _save_user(user, by=by, reason=reason, role=role, sites=sites)
     return user
 
 

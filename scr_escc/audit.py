@@ -150,7 +150,18 @@ def field_changes(record, previous) -> list[FieldChange]:
         old, new = getattr(previous, field.attname), getattr(record, field.attname)
         if old != new:
             changes.append(FieldChange(field.name, old, new))
+    m2m_fields = sorted(getattr(record, "_history_m2m_fields", ()), key=lambda f: f.name)
+    for field in m2m_fields:  # e.g. a user's role (groups) and sites
+        old, new = _m2m_labels(previous, field), _m2m_labels(record, field)
+        if old != new:
+            changes.append(FieldChange(field.name, ", ".join(old), ", ".join(new)))
     return changes
+
+
+def _m2m_labels(record, field) -> list[str]:
+    target = field.related_model
+    ids = [getattr(row, f"{field.m2m_reverse_field_name()}_id") for row in getattr(record, field.name).all()]
+    return sorted(str(obj) if not hasattr(obj, "code") else obj.code for obj in target.objects.filter(pk__in=ids))
 
 
 def history_action(record, previous) -> str:

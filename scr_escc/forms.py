@@ -53,6 +53,14 @@ class LoginForm(AuthenticationForm):
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Sign in"), css_class="w-100"))
 
+    def clean_username(self):
+        # Django sets the field's max_length after its validators are built: check it here, so an
+        # over-long name is a field error and never reaches django-axes' varchar(255) column.
+        username = self.cleaned_data.get("username") or ""
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError(_("No account has a username this long."))
+        return username
+
 
 class StudySettingsForm(ReasonForChangeFormMixin, forms.ModelForm):
     class Meta:

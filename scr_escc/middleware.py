@@ -42,7 +42,14 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 # Pages a signed-in user may open before changing a temporary password or passing the second factor.
-_GATE_OPEN = ("/accounts/logout/", "/accounts/password/", "/accounts/two-factor/", "/static/", "/favicon.ico")
+_GATE_OPEN = (
+    "/accounts/logout/",
+    "/accounts/password/",
+    "/accounts/two-factor/",
+    "/api/v1/auth/",  # the token endpoint asks for the second factor itself
+    "/static/",
+    "/favicon.ico",
+)
 
 
 class AccountGateMiddleware:

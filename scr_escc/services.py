@@ -3,15 +3,13 @@ is in `scr_escc.phases`."""
 
 from collections.abc import Callable
 
-from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scr_escc.audit import lock_for_change, require_reason, save_audited
-from scr_escc.models import Role, Site, Study, User
+from scr_escc.models import Site, Study
 from scr_escc.phases import LIMIT_FIELDS
 
 STUDY_SETTING_FIELDS = (
@@ -78,36 +76,9 @@ def register_site_created_hook(hook: SiteCreatedHook) -> None:
 def create_site(*, code: str, name: str, active: bool = True, user=None) -> Site:
     site = Site(code=code, name=name, active=active)
     site.full_clean()
+    site._history_user, site._change_reason = user, _("Site created")
     with transaction.atomic():
         site.save()
         for hook in _SITE_CREATED_HOOKS:
             hook(site=site, user=user)
     return site
-
-
-def create_user(
-    *,
-    username: str,
-    role: str,
-    password: str,
-    sites: list[Site] = (),
-    email: str = "",
-    first_name: str = "",
-    last_name: str = "",
-) -> User:
-    """A user with one role; site staff must belong to at least one site."""
-    if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role “%(role)s”.") % {"role": role}})
-    if role in (Role.COORDINATOR, Role.INVESTIGATOR) and not sites:
-        raise ValidationError({"sites": _("Site staff must belong to at least one site.")})
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-    # Data managers use Django's admin for users and sites.
-    user.is_staff = role == Role.ADMIN
-    validate_password(password, user)
-    user.set_password(password)
-    user.full_clean()
-    with transaction.atomic():
-        user.save()
-        user.groups.set([Group.objects.get(name=role)])
-        user.sites.set(sites)
-    return user

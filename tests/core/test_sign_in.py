@@ -65,7 +65,7 @@ def test_idle_session_expires_after_30_minutes(settings):
 def test_weak_passwords_are_refused(db, password):
     from django.core.exceptions import ValidationError
 
-    from scr_escc.services import create_user
+    from scr_escc.accounts import create_user
 
     with pytest.raises(ValidationError):
         create_user(username="newuser", role="monitor", password=password)

@@ -1,15 +1,17 @@
 import os
+from base64 import b32encode
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from enrollment.models import Participant, Screening
 from enrollment.services import create_screening, enroll_participant
 from safety.selectors import ctcae_term_by_name
 from safety.services import record_adverse_event
-from scr_escc import services
+from scr_escc import accounts, services
 from scr_escc.models import Role, Site, User
 
 DEMO_SITES = [("SH01", "Shanghai Chest Hospital"), ("SH02", "Demo partner hospital")]
@@ -36,7 +38,7 @@ class Command(BaseCommand):
                     services.create_site(code=code, name=name)
             for username, role, codes in DEMO_USERS:
                 if not User.objects.filter(username=username).exists():
-                    services.create_user(
+                    accounts.create_user(
                         username=username,
                         role=role,
                         password=password,
@@ -44,10 +46,25 @@ class Command(BaseCommand):
                         email=f"{username}@demo.scr-escc.invalid",
                     )
             self._demo_records()
+            key = self._demo_authenticator()
         self.stdout.write(self.style.SUCCESS("Demo sites: " + ", ".join(c for c, _ in DEMO_SITES)))
         self.stdout.write("Demo logins (all with password %s):" % password)
         for username, role, codes in DEMO_USERS:
             self.stdout.write(f"  {username:<13} {role.label}{' at ' + ', '.join(codes) if codes else ', all sites'}")
+        self.stdout.write(
+            f"pi and admin sign in with a second factor: add the key {key} to an authenticator app "
+            "(demo only; real users set up their own at first sign-in)."
+        )
+
+    def _demo_authenticator(self) -> str:
+        """One authenticator for the demo PI and data manager, so a first look needs one phone entry."""
+        shared = TOTPDevice.objects.filter(user__username="pi", confirmed=True).first()
+        if shared is None:
+            shared = TOTPDevice.objects.create(user=User.objects.get(username="pi"), name="demo", confirmed=True)
+        admin = User.objects.get(username="admin")
+        if not TOTPDevice.objects.filter(user=admin, confirmed=True).exists():
+            TOTPDevice.objects.create(user=admin, name="demo", key=shared.key, confirmed=True)
+        return b32encode(shared.bin_key).decode()
 
     def _demo_records(self) -> None:
 

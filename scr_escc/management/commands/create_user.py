@@ -4,7 +4,7 @@ import os
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from scr_escc import services
+from scr_escc import accounts
 from scr_escc.models import Role, Site
 
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             if password != getpass.getpass("Again: "):
                 raise CommandError("The passwords differ.")
         try:
-            user = services.create_user(
+            user = accounts.create_user(
                 username=username,
                 role=role,
                 password=password,
