@@ -38,10 +38,10 @@ DEVIATIONS = Dataset(
         Column("DVSTDTC", "Date of the deviation.", DATE, iso_date("deviation_date")),
         Column("DVCAT", "Category of the deviation.", CODE, "category", codes(DeviationCategory.choices)),
         Column("DVIMPFL", "Important deviation (ICH E3).", FLAG, flag("important"), "Y, N"),
-        Column("DVTERM", "What happened, as reported.", TEXT, safe_text("description")),
-        Column("DVACTION", "Corrective and preventive action.", TEXT, safe_text("corrective_action")),
+        Column("DVTERM", "What happened, as reported.", TEXT, safe_text("description"), free_text=True),
+        Column("DVACTION", "Corrective and preventive action.", TEXT, safe_text("corrective_action"), free_text=True),
         Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
-        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
+        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason"), free_text=True),
     ),
 )
 

@@ -107,7 +107,7 @@ SCREENING = Dataset(
         ),
         Column("SUBJID", "Subject ID given at enrollment; empty when not enrolled.", TEXT, "participant__subject_id"),
         Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
-        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
+        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason"), free_text=True),
         Column("CRTDTC", "When the screening was first entered.", DATETIME, iso_datetime("created_at")),
     ),
 )
@@ -151,7 +151,7 @@ PARTICIPANTS = Dataset(
         Column("RANDDTC", "When the participant was randomized (UTC).", DATETIME, iso_datetime("randomized_at")),
         Column("STATUS", "Participant status.", CODE, "status", codes(ParticipantStatus.choices)),
         Column("WDDTC", "Withdrawal date.", DATE, iso_date("withdrawal_date")),
-        Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason")),
+        Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason"), free_text=True),
         Column("COMPLDTC", "Date the participant completed the study.", DATE, iso_date("completion_date")),
         Column("DTHDTC", "Date of death.", DATE, iso_date("death_date")),
         Column(
@@ -159,6 +159,7 @@ PARTICIPANTS = Dataset(
             "Cause of death when recorded directly (e.g. progression); empty when the death is a Grade 5 AE.",
             TEXT,
             safe_text("death_cause"),
+            free_text=True,
         ),
         Column("DTHFL", "Subject died.", FLAG, flag(Q(death_date__isnull=False)), "Y, N"),
     ),

@@ -5,10 +5,12 @@ The clinical apps describe their own datasets (`enrollment/exports.py`, `safety/
 `start_export()` checks the permission, writes the `ExportRecord` and returns the streamed bytes.
 """
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, CharField, Value, When
@@ -68,7 +70,7 @@ ALERTS = Dataset(
             "SENTDTC", "When the mail server accepted it (UTC); empty until sent.", DATETIME, iso_datetime("sent_at")
         ),
         Column("ATTEMPTS", "Delivery attempts so far.", INTEGER, "attempts"),
-        Column("SUBJECT", "Email subject.", TEXT, safe_text("subject")),
+        Column("SUBJECT", "Email subject.", TEXT, safe_text("subject"), free_text=True),
         Column("LINK", "Page the alert points to.", TEXT, safe_text("link")),
         Column("LASTERR", "The mail server's last error, if any.", TEXT, safe_text("last_error")),
     ),
@@ -79,7 +81,20 @@ ALERTS = Dataset(
 
 # Values a de-identified audit export hides (it says they changed, not to what): the direct
 # identifiers, and the screening notes, free text that may name the patient.
-IDENTIFIER_FIELDS = {"initials", "date_of_birth", "notes"}
+IDENTIFIER_FIELDS = {
+    "initials",
+    "date_of_birth",
+    "notes",
+    "withdrawal_reason",
+    "death_cause",
+    "void_reason",
+    "other_specify",
+    "description",
+    "corrective_action",
+    "first_name",
+    "last_name",
+    "email",
+}
 AUDITED = (
     ("screening", Screening),
     ("participant", Participant),
@@ -134,7 +149,7 @@ def _record_rows(deidentified: bool) -> Iterator[list[str]]:
             same_record = previous if previous is not None and previous.id == row.id else None
             changes = []
             for change in field_changes(row, same_record) if same_record is not None else []:
-                if deidentified and change.field in IDENTIFIER_FIELDS:
+                if deidentified and (change.field in IDENTIFIER_FIELDS or isinstance(change.new or change.old, date)):
                     changes.append(f"{change.field}: (changed)")
                 else:
                     changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
@@ -146,7 +161,9 @@ def _record_rows(deidentified: bool) -> Iterator[list[str]]:
                 str(row.id),
                 neutralize(_label(record_type, row, subjects)),
                 str(getattr(row, "version", "")),
-                neutralize(row.history_change_reason or ""),
+                "(redacted)"
+                if deidentified and row.history_change_reason
+                else neutralize(row.history_change_reason or ""),
                 neutralize("; ".join(changes)),
             ]
             previous = row
@@ -275,6 +292,12 @@ class Export:
     content: Iterator[bytes]
 
 
+def deidentification_key() -> bytes:
+    """The secret of the date shifts: DEIDENTIFICATION_KEY, else derived from SECRET_KEY."""
+    configured = getattr(settings, "DEIDENTIFICATION_KEY", "")
+    return (configured or hashlib.sha256(f"deidentification:{settings.SECRET_KEY}".encode()).hexdigest()).encode()
+
+
 def start_export(*, user, dataset: str, deidentified: bool, channel: str = ExportRecord.Channel.PAGE) -> Export:
     """Record the export in the audit trail and return its streamed CSV."""
     if not user.has_perm(EXPORT_PERMISSION):
@@ -284,7 +307,12 @@ def start_export(*, user, dataset: str, deidentified: bool, channel: str = Expor
         user=user, dataset=data.name, options={"deidentified": deidentified}, channel=channel
     )
     columns = data.columns_for(deidentified=deidentified)
-    rows: Iterable = data.rows(deidentified) if data.rows is not None else data.iter_rows(columns)
+    if data.rows is not None:
+        rows: Iterable = data.rows(deidentified)
+    elif deidentified:
+        rows = data.deidentified_rows(columns, key=deidentification_key())
+    else:
+        rows = data.iter_rows(columns)
 
     def finish(row_count: int) -> None:
         ExportRecord.objects.filter(pk=record.pk).update(row_count=row_count, completed_at=timezone.now())

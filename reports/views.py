@@ -13,7 +13,7 @@ from reports import charts, exports
 from reports.consort import consort_svg
 from reports.dashboard import dashboard_summary
 from reports.models import ExportRecord
-from scr_escc.csvexport import TYPE_MEANINGS
+from scr_escc.csvexport import MAX_DATE_SHIFT_DAYS, TYPE_MEANINGS
 from scr_escc.selectors import sites_visible_to
 
 
@@ -112,6 +112,8 @@ class DataDictionaryView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["datasets"] = [exports.DATASETS[name] for name in exports.ORDER]
+        datasets = [exports.DATASETS[name] for name in exports.ORDER]
+        context["datasets"] = [(d, [(c, d.deidentified_treatment(c)) for c in d.columns]) for d in datasets]
         context["types"] = TYPE_MEANINGS
+        context["max_shift"] = MAX_DATE_SHIFT_DAYS
         return context

@@ -109,7 +109,7 @@ ADVERSE_EVENTS = Dataset(
         Column("AEONGO", "Ongoing at the time of the export.", FLAG, flag("ongoing"), "Y, N"),
         Column("DTHDTC", "Date of death (Grade 5 only).", DATE, iso_date("death_date")),
         Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
-        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason")),
+        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason"), free_text=True),
     ),
 )
 

@@ -13,9 +13,12 @@ Numeric and date columns are never touched, so `-3` stays a number.
 """
 
 import csv
+import hashlib
+import hmac
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.db.models import Case, CharField, Expression, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
@@ -36,6 +39,28 @@ TYPE_MEANINGS = {
     CODE: _("One of the listed values."),
     LIST: _("Values separated by ';' (empty when none)."),
 }
+
+
+# The column whose value picks a row's date offset: the participant, else the screening.
+PSEUDONYM_COLUMNS = ("USUBJID", "SCRNUM")
+MAX_DATE_SHIFT_DAYS = 30
+
+
+def date_offset(pseudonym: str, *, key: bytes) -> int:
+    """A participant's date shift in the de-identified exports: −30 … +30 days, the same in every
+    dataset and every export (an HMAC of the subject under a server secret, so it cannot be
+    recomputed from the subject ID alone)."""
+    digest = hmac.new(key, pseudonym.encode("utf-8"), hashlib.sha256).digest()
+    span = 2 * MAX_DATE_SHIFT_DAYS + 1
+    return int.from_bytes(digest[:4], "big") % span - MAX_DATE_SHIFT_DAYS
+
+
+def shift_iso(value: str | None, days: int) -> str | None:
+    """An ISO 8601 date (YYYY-MM-DD) or UTC time (YYYY-MM-DDThh:mm:ssZ) moved by `days`."""
+    if not value:
+        return value
+    moved = date.fromisoformat(value[:10]) + timedelta(days=days)
+    return moved.isoformat() + value[10:]
 
 
 def neutralize(value: str) -> str:
@@ -129,6 +154,7 @@ class Column:
     source: Expression | str  # an ORM expression giving the cell's text, or a plain field path
     values: str = ""  # allowed values, for the data dictionary
     identifier: bool = False  # dropped from the export "without direct identifiers"
+    free_text: bool = False  # typed by a person, may name a patient: dropped from that export too
 
 
 @dataclass(frozen=True)
@@ -143,7 +169,32 @@ class Dataset:
     count: Callable[[], int] | None = None
 
     def columns_for(self, *, deidentified: bool) -> list[Column]:
-        return [c for c in self.columns if not (deidentified and c.identifier)]
+        return [c for c in self.columns if not (deidentified and (c.identifier or c.free_text))]
+
+    def deidentified_treatment(self, column: Column) -> str:
+        """What the export without direct identifiers does with a column (for the data dictionary)."""
+        if column.identifier:
+            return "dropped_identifier"
+        if column.free_text:
+            return "dropped_free_text"
+        names = {c.name for c in self.columns}
+        if column.type in (DATE, DATETIME) and any(n in names for n in PSEUDONYM_COLUMNS) and self.rows is None:
+            return "shifted"
+        return "kept"
+
+    def deidentified_rows(self, columns: list[Column], *, key: bytes) -> Iterator[list]:
+        """The rows without direct identifiers: every date and time of a participant moved by the
+        participant's own offset (see `date_offset`), so intervals within a participant hold."""
+        names = [c.name for c in columns]
+        pseudonym = next((names.index(n) for n in PSEUDONYM_COLUMNS if n in names), None)
+        dated = [i for i, c in enumerate(columns) if c.type in (DATE, DATETIME)]
+        for row in self.iter_rows(columns):
+            row = list(row)
+            if pseudonym is not None and row[pseudonym]:
+                offset = date_offset(row[pseudonym], key=key)
+                for i in dated:
+                    row[i] = shift_iso(row[i], offset)
+            yield row
 
     def row_count(self) -> int:
         return self.count() if self.count is not None else self.queryset().count()

@@ -17,6 +17,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The secret of allocation-list fingerprints (HMAC); derived from SECRET_KEY when not set.
 ALLOCATION_FINGERPRINT_KEY = env("ALLOCATION_FINGERPRINT_KEY", default="")
+# The secret of the per-participant date shifts in de-identified exports; derived from SECRET_KEY when not set.
+DEIDENTIFICATION_KEY = env("DEIDENTIFICATION_KEY", default="")
 # The address people use to reach the site; alert emails link to it.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
