@@ -70,14 +70,34 @@ def test_simulation_of_10000_participants_never_exceeds_half_the_largest_block()
         assert blocks.max_prefix_imbalance(arms) <= 2
 
 
-def test_generate_command_is_reproducible(db, capsys):
+def test_generate_command_is_reproducible(db, capsys, admin_user):
     seed = strong_seed("command")
-    call_command("generate_allocation_list", "--seed", seed, "--per-stratum", "30", "--block-sizes", "2,4")
+    call_command(
+        "generate_allocation_list",
+        "--by",
+        admin_user.username,
+        "--seed",
+        seed,
+        "--per-stratum",
+        "30",
+        "--block-sizes",
+        "2,4",
+    )
     first = AllocationList.objects.get(active=True)
     arms = list(
         AllocationEntry.objects.filter(stratum__allocation_list=first).values_list("stratum__code", "sequence", "arm")
     )
-    call_command("generate_allocation_list", "--seed", seed, "--per-stratum", "30", "--block-sizes", "2,4")
+    call_command(
+        "generate_allocation_list",
+        "--by",
+        admin_user.username,
+        "--seed",
+        seed,
+        "--per-stratum",
+        "30",
+        "--block-sizes",
+        "2,4",
+    )
     second = AllocationList.objects.get(active=True)
     assert second.pk != first.pk and second.fingerprint == first.fingerprint
     assert arms == list(
@@ -146,11 +166,11 @@ def test_bad_file_is_refused_whole_with_line_numbers(db, admin_user, text, messa
     assert not AllocationList.objects.exists() and not AllocationEntry.objects.exists()
 
 
-def test_import_command_reports_errors(db, tmp_path):
+def test_import_command_reports_errors(db, tmp_path, admin_user):
     bad = tmp_path / "bad.csv"
     bad.write_text(GOOD.replace("ECOG0,2,1,2,B", "ECOG0,2,1,2,A"))
     with pytest.raises(CommandError, match="not balanced"):
-        call_command("import_allocation_list", str(bad))
+        call_command("import_allocation_list", "--by", admin_user.username, str(bad))
     assert not AllocationList.objects.exists() and not AllocationEntry.objects.exists()
 
 

@@ -39,7 +39,7 @@ def test_a_guessable_typed_seed_is_refused_and_no_list_is_made(seed, admin_user,
         generate_allocation_list(seed=seed, per_stratum=4, user=admin_user)
     assert list(refusal.value.message_dict) == ["seed"]
     with pytest.raises(CommandError):
-        call_command("generate_allocation_list", "--seed", seed, "--per-stratum", "4")
+        call_command("generate_allocation_list", "--by", admin_user.username, "--seed", seed, "--per-stratum", "4")
     assert AllocationList.objects.count() == 0
 
 
@@ -134,3 +134,10 @@ def test_list_changes_are_in_the_audit_export_with_who_did_them(allocation_list,
         ("allocation_list_generated", admin_user.username, ""),
         ("allocation_list_stratum_extended", admin_user.username, "Low"),
     ]
+
+
+def test_the_command_names_the_data_manager_in_the_audit_trail(admin_user, coordinator, study):
+    with pytest.raises(CommandError):
+        call_command("generate_allocation_list", "--by", coordinator.username, "--per-stratum", "4")
+    call_command("generate_allocation_list", "--by", admin_user.username, "--per-stratum", "4")
+    assert AllocationListChange.objects.get().by == admin_user

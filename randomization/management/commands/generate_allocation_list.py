@@ -14,18 +14,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--by", required=True, metavar="USERNAME", help="The data manager doing this (named in the audit trail)."
+        )
+        parser.add_argument(
             "--seed", default="", help="Seed of ≥ 128 bits (e.g. 32 random letters and digits); empty: the server's."
         )
         parser.add_argument("--per-stratum", type=int, required=True, help="Entries at least, per stratum.")
         parser.add_argument("--block-sizes", default="2,4", help="Even block sizes, comma-separated (default 2,4).")
 
-    def handle(self, *args, seed, per_stratum, block_sizes, **options):
+    def handle(self, *args, by, seed, per_stratum, block_sizes, **options):
         try:
             sizes = [int(s) for s in block_sizes.split(",") if s.strip()]
         except ValueError:
             raise CommandError("--block-sizes takes whole numbers, e.g. 2,4")
         try:
-            allocation_list = lists.generate_allocation_list(seed=seed, per_stratum=per_stratum, block_sizes=sizes)
+            allocation_list = lists.generate_allocation_list(
+                seed=seed, per_stratum=per_stratum, block_sizes=sizes, user=_data_manager(by)
+            )
         except ValidationError as error:
             raise CommandError("; ".join(m for ms in error.message_dict.values() for m in ms))
         except DomainError as refusal:
@@ -34,3 +39,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Allocation list generated: {strata}"))
         self.stdout.write(f"Seed (keep it with the trial master file, concealed): {allocation_list.seed}")
         self.stdout.write(f"Fingerprint (HMAC-SHA-256): {allocation_list.fingerprint}")
+
+
+def _data_manager(username: str):
+    from scr_escc.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or not user.has_perm("scr_escc.manage_allocation_list"):
+        raise CommandError(f"--by {username}: no active data manager of that name.")
+    return user

@@ -14,16 +14,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--by", required=True, metavar="USERNAME", help="The data manager doing this (named in the audit trail)."
+        )
         parser.add_argument("file")
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, by, file, **options):
         path = Path(file)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}")
         try:
-            allocation_list = lists.import_allocation_list(text=text, file_name=path.name)
+            allocation_list = lists.import_allocation_list(text=text, file_name=path.name, user=_data_manager(by))
         except ValidationError as error:
             raise CommandError(
                 "The file was refused, nothing imported:\n"
@@ -35,3 +38,12 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Imported {path.name}: " + ", ".join(s.code for s in allocation_list.strata.all()))
         )
         self.stdout.write(f"Fingerprint (HMAC-SHA-256): {allocation_list.fingerprint}")
+
+
+def _data_manager(username: str):
+    from scr_escc.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or not user.has_perm("scr_escc.manage_allocation_list"):
+        raise CommandError(f"--by {username}: no active data manager of that name.")
+    return user
