@@ -71,7 +71,7 @@ def adverse_events_of(participant) -> QuerySet[AdverseEvent]:
 
 
 def search_terms(query: str, limit: int = 20) -> QuerySet[CtcaeTerm]:
-    query = (query or "").strip()
+    query = (query or "").replace("\x00", "").strip()[:200]  # PostgreSQL refuses NUL in text
     terms = CtcaeTerm.objects.all()
     if query:
         terms = terms.filter(Q(term__icontains=query) | Q(soc__icontains=query))
