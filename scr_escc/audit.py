@@ -172,6 +172,8 @@ def history_action(record, previous) -> str:
     """
     if getattr(record, "voided", False) and not (previous is not None and previous.voided):
         return "void"
+    if previous is None:
+        return "+"  # the first row of a record's history is its creation, however it was saved
     return record.history_type
 
 

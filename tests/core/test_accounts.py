@@ -213,3 +213,52 @@ def test_deactivation_ends_session_and_tokens_at_once(client, admin_user, coordi
     assert _study(client, token).status_code == 401
     assert client.get("/participants/").status_code == 302
     assert User.objects.get(pk=coordinator.pk).is_active is False
+
+
+# --- The user administration API ------------------------------------------------------------------
+
+
+def test_the_data_manager_administers_users_through_the_api(admin_user, sh01, sh02, api):
+    client = api(admin_user)
+    made = client.post("/api/v1/users/", {"username": "li", "role": "coordinator", "sites": ["SH01"]}, format="json")
+    assert made.status_code == 201, made.content
+    user_id, temporary = made.json()["user"]["id"], made.json()["temporary_password"]
+    assert User.objects.get(pk=user_id).check_password(temporary)
+    refused = client.patch(f"/api/v1/users/{user_id}/", {"role": "investigator", "sites": ["SH02"]}, format="json")
+    assert refused.status_code == 400 and list(refused.json()) == ["reason"]
+    changed = client.patch(
+        f"/api/v1/users/{user_id}/", {"role": "investigator", "sites": ["SH02"], "reason": "Moved"}, format="json"
+    )
+    assert (changed.json()["role"], changed.json()["sites"]) == ("investigator", ["SH02"])
+    reset = client.post(f"/api/v1/users/{user_id}/reset-password/", {"reason": "Forgot it"}, format="json")
+    assert reset.status_code == 200 and reset.json()["temporary_password"] != temporary
+    off = client.post(f"/api/v1/users/{user_id}/deactivate/", {"reason": "Left"}, format="json")
+    assert (off.status_code, off.json()["is_active"]) == (200, False)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "investigator", "pi", "monitor"])
+def test_only_data_managers_administer_users(role, request, api, sh01):
+    user = request.getfixturevalue(role)
+    client = api(user)
+    assert client.get("/api/v1/users/").status_code == 403
+    assert client.post("/api/v1/users/", {"username": "x", "role": "monitor"}, format="json").status_code == 403
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_a_lost_authenticator_is_reset_by_a_data_manager_and_audited(admin_user, pi):
+    give_authenticator(pi)
+    accounts.reset_two_factor(by=admin_user, user=pi, reason="Phone lost")
+    assert accounts.confirmed_totp(pi) is None
+    latest = pi.history.latest("history_date")
+    assert (latest.history_user, latest.history_change_reason) == (admin_user, "Two-factor sign-in reset: Phone lost")
+
+
+def test_a_temporary_password_must_be_changed_before_anything_else(client, admin_user, sh01):
+    user, temporary = accounts.invite_user(by=admin_user, username="chen", role="coordinator", sites=[sh01])
+    client.post("/accounts/login/", {"username": "chen", "password": temporary})
+    response = client.get("/participants/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/password/")
+    assert (
+        client.post(TOKEN, {"username": "chen", "password": temporary}, content_type="application/json").status_code
+        == 403
+    )
