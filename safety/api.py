@@ -197,7 +197,7 @@ class SignAttributionSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     attribution = AttributionSerializer(required=False, help_text="The attribution as you sign it, if it changes.")
     reason_for_change = serializers.CharField(required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(help_text="The version of the AE you read: you sign what you saw.")
 
 
 class AdverseEventSignAttribution(APIView):
@@ -220,7 +220,7 @@ class AdverseEventSignAttribution(APIView):
                 password=data["password"],
                 attributions=data.get("attribution"),
                 reason=data.get("reason_for_change"),
-                expected_version=data.get("version"),
+                expected_version=data["version"],
                 request=request,
             )
         except DjangoValidationError as exc:

@@ -4,10 +4,15 @@ page or through the API; the participant page, the AE page and the dashboard sho
 import pytest
 
 from safety.models import AdverseEvent
+from safety.services import update_adverse_event
 from scr_escc.models import ESignature
 from scr_escc.selectors import get_study
 from scr_escc.signatures import MEANINGS
 from tests.factories import PASSWORD, make_ae, make_participant
+
+
+def _sign_url(ae) -> str:
+    return f"/api/v1/adverse-events/{ae.pk}/sign-attribution/"
 
 
 @pytest.fixture
@@ -40,6 +45,7 @@ def test_the_investigator_signs_on_the_page_and_the_death_leaves_the_count(death
 def test_changing_the_attribution_while_signing_needs_a_reason(death, investigator, api):
     before = AdverseEvent.objects.filter(pk=death.pk).values_list("attribution_pd1", "version").get()
     body = {
+        "version": death.version,
         "password": PASSWORD,
         "attribution": {"pd1": "possible", "chemo": "unlikely", "ldrt": "unrelated", "cfrt": "unrelated"},
     }
@@ -55,9 +61,7 @@ def test_changing_the_attribution_while_signing_needs_a_reason(death, investigat
 
 
 def test_a_wrong_password_signs_nothing(death, investigator, api):
-    response = api(investigator).post(
-        f"/api/v1/adverse-events/{death.pk}/sign-attribution/", {"password": "wrong"}, format="json"
-    )
+    response = api(investigator).post(_sign_url(death), {"password": "wrong", "version": death.version}, format="json")
     assert response.status_code == 403
     death.refresh_from_db()
     assert (death.attribution_signature, ESignature.objects.count()) == (None, 0)
@@ -66,15 +70,14 @@ def test_a_wrong_password_signs_nothing(death, investigator, api):
 def test_a_coordinator_gets_403_on_the_sign_off(death, coordinator, login, api):
     assert login(coordinator).get(f"/adverse-events/{death.pk}/sign/").status_code == 403
     url = f"/api/v1/adverse-events/{death.pk}/sign-attribution/"
-    assert api(coordinator).post(url, {"password": PASSWORD}, format="json").status_code == 403
+    body = {"password": PASSWORD, "version": death.version}
+    assert api(coordinator).post(url, body, format="json").status_code == 403
 
 
 def test_the_participant_page_shows_the_sign_off_state(death, investigator, coordinator, login, api):
     page = login(coordinator).get(f"/participants/{death.participant.subject_id}/").content.decode()
     assert "pending" in page
-    api(investigator).post(
-        f"/api/v1/adverse-events/{death.pk}/sign-attribution/", {"password": PASSWORD}, format="json"
-    )
+    api(investigator).post(_sign_url(death), {"password": PASSWORD, "version": death.version}, format="json")
     page = login(coordinator).get(f"/participants/{death.participant.subject_id}/").content.decode()
     assert f"signed by {investigator.username}" in page
 
@@ -83,9 +86,19 @@ def test_the_dashboard_lists_deaths_awaiting_sign_off(death, investigator, pi, l
     body = login(pi).get("/dashboard/").content.decode()
     awaiting = body[body.index('data-testid="awaiting-sign-off"') :]
     assert death.participant.subject_id in awaiting[:600]
-    api(investigator).post(
-        f"/api/v1/adverse-events/{death.pk}/sign-attribution/", {"password": PASSWORD}, format="json"
-    )
+    api(investigator).post(_sign_url(death), {"password": PASSWORD, "version": death.version}, format="json")
     body = login(pi).get("/dashboard/").content.decode()
     awaiting = body[body.index('data-testid="awaiting-sign-off"') :]
     assert "every death" in awaiting[:600]
+
+
+def test_a_sign_off_binds_to_the_version_read(death, investigator, coordinator, api):
+    url = f"/api/v1/adverse-events/{death.pk}/sign-attribution/"
+    missing = api(investigator).post(url, {"password": PASSWORD}, format="json")
+    assert missing.status_code == 400 and list(missing.json()) == ["version"]
+    read = death.version
+    update_adverse_event(ae=death, data={"attribution_pd1": "unrelated"}, user=coordinator, reason="Typo")
+    stale = api(investigator).post(url, {"password": PASSWORD, "version": read}, format="json")
+    assert stale.status_code == 409  # the attribution changed since it was read: nothing is signed
+    death.refresh_from_db()
+    assert death.attribution_signature is None
