@@ -185,7 +185,12 @@ def issue_token(*, user: User) -> tuple[AuthToken, str]:
 
 
 def two_factor_required(user: User) -> bool:
-    return bool(user.is_authenticated and user.role in TWO_FACTOR_ROLES and get_study().two_factor_required)
+    """PIs and data managers when the study requires it — and anyone who chose to set it up."""
+    if not user.is_authenticated:
+        return False
+    if user.role in TWO_FACTOR_ROLES and get_study().two_factor_required:
+        return True
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def confirmed_totp(user: User) -> TOTPDevice | None:

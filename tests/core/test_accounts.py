@@ -262,3 +262,12 @@ def test_a_temporary_password_must_be_changed_before_anything_else(client, admin
         client.post(TOKEN, {"username": "chen", "password": temporary}, content_type="application/json").status_code
         == 403
     )
+
+
+def test_a_coordinator_who_chose_two_factor_is_asked_for_it(client, coordinator):
+    device = give_authenticator(coordinator)
+    client.force_login(coordinator)
+    response = client.get("/participants/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/two-factor/")
+    assert client.post("/accounts/two-factor/", {"code": current_code(device)}).status_code == 302
+    assert client.get("/participants/").status_code == 200
