@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -208,8 +208,8 @@ def can_complete(participant: Participant) -> bool:
     return participant.status == ParticipantStatus.ON_STUDY
 
 
-def can_record_death(participant: Participant) -> bool:
-    return participant.status != ParticipantStatus.DECEASED
+def can_record_death(participant: Participant, user) -> bool:
+    return participant.status != ParticipantStatus.DECEASED and user.has_perm("scr_escc.sign_ae_attribution")
 
 
 def _check_status_date(participant: Participant, day: date, field: str) -> None:
@@ -255,11 +255,17 @@ def register_death_check(check: DeathCheck) -> None:
 def record_death(
     *, participant: Participant, death_date: date, cause: str | None, user, expected_version: int | None = None
 ) -> Participant:
-    """A death recorded directly (death from progression, or from any cause not an AE)."""
+    """A death recorded directly (death from progression, or from any cause not an AE).
+
+    Investigators (and the PI) only: a death kept out of the AE log is kept out of the stopping
+    rule, so the site's investigator answers for it; coordinators record deaths as Grade 5 AEs.
+    """
+    if not user.has_perm("scr_escc.sign_ae_attribution"):
+        raise PermissionDenied
     cause = require_reason(cause, field="death_cause")
     with transaction.atomic():
         current = lock_for_change(participant, expected_version=expected_version)
-        if not can_record_death(current):
+        if current.status == ParticipantStatus.DECEASED:
             raise ValidationError(
                 {"death_date": _("The death is already recorded (%(d)s).") % {"d": current.death_date.isoformat()}}
             )

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -156,7 +156,7 @@ def participant_detail(request, subject_id):
             "can_edit": request.user.has_perm(CLINICAL),
             "can_withdraw": request.user.has_perm(CLINICAL) and services.can_withdraw(participant),
             "can_complete": request.user.has_perm(CLINICAL) and services.can_complete(participant),
-            "can_record_death": request.user.has_perm(CLINICAL) and services.can_record_death(participant),
+            "can_record_death": services.can_record_death(participant, request.user),
             "panels": render_participant_panels(request, participant),
         },
     )
@@ -195,6 +195,8 @@ STATUS_CHANGES = {
 @permission_required(CLINICAL, raise_exception=True)
 def participant_status_change(request, subject_id, change):
     participant = selectors.participant_get_for_user(request.user, subject_id)
+    if change == "death" and not request.user.has_perm("scr_escc.sign_ae_attribution"):
+        raise PermissionDenied  # investigators record a death directly; coordinators record a Grade 5 AE
     form_class, service, arguments, explanation, done = STATUS_CHANGES[change]
     form = form_class(request.POST or None, initial={"version": participant.version})
     if request.method == "POST" and form.is_valid():

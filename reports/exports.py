@@ -35,9 +35,11 @@ from scr_escc.csvexport import (
     Column,
     Dataset,
     codes,
+    date_offset,
     iso_datetime,
     neutralize,
     safe_text,
+    shift_iso,
     stream_csv,
 )
 from scr_escc.models import Alert, PhaseTransition, Site, Study, User
@@ -82,6 +84,7 @@ ALERTS = Dataset(
 # Values a de-identified audit export hides (it says they changed, not to what): the direct
 # identifiers, and the screening notes, free text that may name the patient.
 IDENTIFIER_FIELDS = {
+    "term",
     "initials",
     "date_of_birth",
     "notes",
@@ -123,48 +126,80 @@ def _value(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _label(record_type: str, row, subjects: dict[int, str]) -> str:
+def _label(record_type: str, row, subjects: dict[int, str], deidentified: bool) -> str:
+    """The record as users know it; without direct identifiers, no typed term and no real date."""
     if record_type == "screening":
         return row.screening_number
     if record_type == "participant":
         return row.subject_id
     if record_type == "adverse_event":
-        return f"{subjects.get(row.participant_id, '?')} {row.term} (grade {row.grade})"
+        term = f"AE #{row.id}" if deidentified else row.term
+        return f"{subjects.get(row.participant_id, '?')} {term} (grade {row.grade})"
     if record_type == "user":
         return row.username
     if record_type == "site":
         return row.code
     if record_type == "deviation":
-        return f"{subjects.get(row.participant_id, row.site_id)} {row.category} {row.deviation_date}"
+        when = "" if deidentified else f" {row.deviation_date}"
+        return f"{subjects.get(row.participant_id, row.site_id)} {row.category}{when}"
     return row.protocol
+
+
+class _Pseudonyms:
+    """For the audit without direct identifiers: each row's patient, whose date offset moves the
+    row's time as it moves the patient's dates in the other datasets."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.subjects = dict(Participant.objects.values_list("pk", "subject_id"))
+        self.enrolled = dict(Participant.objects.values_list("screening_id", "subject_id"))
+        self.protocol = Study.objects.values_list("protocol", flat=True).first() or "SCR-ESCC-01"
+
+    def of(self, record_type: str, row) -> str:
+        subject = {
+            "participant": getattr(row, "subject_id", None),
+            "screening": self.enrolled.get(row.id) if record_type == "screening" else None,
+        }.get(record_type) or self.subjects.get(getattr(row, "participant_id", None))
+        if subject:
+            return f"{self.protocol}-{subject}"
+        return row.screening_number if record_type == "screening" else ""
+
+    def moved(self, record_type: str, row, moment) -> str:
+        pseudonym = self.of(record_type, row)
+        if not pseudonym:
+            return _utc(moment)
+        return shift_iso(_utc(moment), date_offset(pseudonym, key=self.key))
+
+
+def _changes(row, same_record, deidentified: bool) -> str:
+    changes = []
+    for change in field_changes(row, same_record) if same_record is not None else []:
+        if deidentified and (change.field in IDENTIFIER_FIELDS or isinstance(change.new or change.old, date)):
+            changes.append(f"{change.field}: (changed)")
+        else:
+            changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
+    return neutralize("; ".join(changes))
 
 
 def _record_rows(deidentified: bool) -> Iterator[list[str]]:
     """Every history row of every audited record, with what it changed (old → new)."""
-    subjects = dict(Participant.objects.values_list("pk", "subject_id"))
+    pseudonyms = _Pseudonyms(deidentification_key())
     for record_type, model in AUDITED:
         history = model.history.select_related("history_user").order_by("id", "history_date", "history_id")
         previous = None
         for row in history.iterator(chunk_size=2000):
             same_record = previous if previous is not None and previous.id == row.id else None
-            changes = []
-            for change in field_changes(row, same_record) if same_record is not None else []:
-                if deidentified and (change.field in IDENTIFIER_FIELDS or isinstance(change.new or change.old, date)):
-                    changes.append(f"{change.field}: (changed)")
-                else:
-                    changes.append(f"{change.field}: {_value(change.old)} → {_value(change.new)}")
+            reason = row.history_change_reason or ""
             yield [
-                _utc(row.history_date),
+                pseudonyms.moved(record_type, row, row.history_date) if deidentified else _utc(row.history_date),
                 neutralize(row.history_user.get_username()) if row.history_user else "system",
                 _ACTION[history_action(row, same_record)],
                 record_type,
                 str(row.id),
-                neutralize(_label(record_type, row, subjects)),
+                neutralize(_label(record_type, row, pseudonyms.subjects, deidentified)),
                 str(getattr(row, "version", "")),
-                "(redacted)"
-                if deidentified and row.history_change_reason
-                else neutralize(row.history_change_reason or ""),
-                neutralize("; ".join(changes)),
+                "(redacted)" if deidentified and reason else neutralize(reason),
+                _changes(row, same_record, deidentified),
             ]
             previous = row
 
@@ -173,8 +208,12 @@ def _user(user) -> str:
     return neutralize(user.get_username()) if user else "system"
 
 
-def _event_rows() -> Iterator[list[str]]:
+def _event_rows(deidentified: bool) -> Iterator[list[str]]:
     """Phase changes, changes to the allocation list and exports: events that are not record edits."""
+
+    def reason(text: str) -> str:
+        return "(redacted)" if deidentified and text else neutralize(text)
+
     for transition in PhaseTransition.objects.select_related("by", "signature").order_by("at", "pk"):
         signed = f" Signed: {transition.signature.meaning}" if transition.signature_id else ""
         yield [
@@ -185,7 +224,7 @@ def _event_rows() -> Iterator[list[str]]:
             "1",
             transition.get_to_phase_display(),
             "",
-            neutralize(transition.reason + signed),
+            reason(transition.reason) + signed,
             f"phase: {transition.from_phase} → {transition.to_phase}",
         ]
     for change in AllocationListChange.objects.select_related("by").order_by("at", "pk"):
@@ -197,7 +236,7 @@ def _event_rows() -> Iterator[list[str]]:
             str(change.allocation_list_id),
             ", ".join(change.strata),
             "",
-            neutralize(change.reason),
+            reason(change.reason),
             f"{change.entries_added} entries; fingerprint {change.fingerprint}",
         ]
     for export in ExportRecord.objects.select_related("user").order_by("started_at", "pk"):
@@ -218,7 +257,7 @@ def _event_rows() -> Iterator[list[str]]:
 
 def _history_rows(deidentified: bool) -> Iterator[list[str]]:
     yield from _record_rows(deidentified)
-    yield from _event_rows()
+    yield from _event_rows(deidentified)
 
 
 def _audit_count() -> int:

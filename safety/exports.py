@@ -59,9 +59,11 @@ ADVERSE_EVENTS = Dataset(
         *arm_columns("participant__arm"),
         Column(
             "AETERM",
-            "Reported term: the CTCAE term, or the specified text of an “Other, specify”.",
+            "Reported term: the CTCAE term, or the specified text of an “Other, specify” (typed text: "
+            "dropped without direct identifiers, where AEDECOD and AEBODSYS remain).",
             TEXT,
             safe_text("term"),
+            free_text=True,
         ),
         Column(
             "AEDECOD", "CTCAE v5.0 term when coded; empty for “Other, specify”.", TEXT, _when_coded("ctcae_term__term")

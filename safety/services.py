@@ -124,8 +124,8 @@ def update_adverse_event(
     reason = require_reason(reason)
     with transaction.atomic():
         study, current, previous = _locked_change(ae, expected_version=expected_version, data=data)
-        if current.attributions != previous.attributions:
-            current.attribution_signature = None  # a changed attribution needs a new sign-off
+        if _signed_facts(current) != _signed_facts(previous):
+            current.attribution_signature = None  # what the investigator signed changed: sign again
         current.full_clean(validate_constraints=False)
         save_audited(current, user=user, reason=reason)
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
@@ -182,6 +182,11 @@ def void_adverse_event(*, ae: AdverseEvent, user, reason: str | None, expected_v
         void_audited(current, user=user, reason=reason)
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
     return current
+
+
+def _signed_facts(ae: AdverseEvent) -> tuple:
+    """What an attribution sign-off covers: a change to any of it needs a new signature."""
+    return (ae.ctcae_term_id, ae.other_specify, ae.grade, ae.outcome, ae.death_date, tuple(ae.attributions.items()))
 
 
 def _locked_change(ae: AdverseEvent, *, expected_version: int | None, data: dict):

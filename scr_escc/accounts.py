@@ -112,6 +112,9 @@ def create_user(
 def change_role_and_sites(*, by, user: User, role: str, sites, reason: str | None) -> User:
     _check_manager(by)
     reason = require_reason(reason, field="reason")
+    if by.pk == user.pk:
+        # A data manager never changes their own role: a second data manager does, in the audit trail.
+        raise ValidationError({"role": _("You cannot change your own role or sites.")})
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         _save_user(user, by=by, reason=reason, role=role, sites=sites)
@@ -144,6 +147,8 @@ def set_active(*, by, user: User, active: bool, reason: str | None) -> User:
 def reset_password(*, by, user: User, reason: str | None) -> str:
     """A data manager gives a temporary password (changed at the next sign-in); access is revoked."""
     _check_manager(by)
+    if by.pk == user.pk:
+        raise ValidationError({"reason": _("Change your own password on the Password page.")})
     reason = require_reason(reason, field="reason")
     password = temporary_password()
     with transaction.atomic():

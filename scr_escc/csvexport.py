@@ -41,9 +41,20 @@ TYPE_MEANINGS = {
 }
 
 
-# The column whose value picks a row's date offset: the participant, else the screening.
-PSEUDONYM_COLUMNS = ("USUBJID", "SCRNUM")
+# The columns whose value picks a row's date offset: the participant (USUBJID, or SUBJID in the
+# screening log), else the screening of a patient never enrolled.
+PSEUDONYM_COLUMNS = ("USUBJID", "SUBJID", "SCRNUM")
 MAX_DATE_SHIFT_DAYS = 30
+
+
+def patient_pseudonym(values: dict) -> str:
+    """The key of a patient's date offset: the same in every dataset (USUBJID, or the protocol and
+    SUBJID, else the screening number of a patient never enrolled)."""
+    if values.get("USUBJID"):
+        return values["USUBJID"]
+    if values.get("SUBJID"):
+        return f"{_protocol()}-{values['SUBJID']}"
+    return values.get("SCRNUM") or ""
 
 
 def date_offset(pseudonym: str, *, key: bytes) -> int:
@@ -186,12 +197,13 @@ class Dataset:
         """The rows without direct identifiers: every date and time of a participant moved by the
         participant's own offset (see `date_offset`), so intervals within a participant hold."""
         names = [c.name for c in columns]
-        pseudonym = next((names.index(n) for n in PSEUDONYM_COLUMNS if n in names), None)
+        keys = [(names.index(n), n) for n in PSEUDONYM_COLUMNS if n in names]
         dated = [i for i, c in enumerate(columns) if c.type in (DATE, DATETIME)]
         for row in self.iter_rows(columns):
             row = list(row)
-            if pseudonym is not None and row[pseudonym]:
-                offset = date_offset(row[pseudonym], key=key)
+            pseudonym = patient_pseudonym({n: row[i] for i, n in keys})
+            if pseudonym:
+                offset = date_offset(pseudonym, key=key)
                 for i in dated:
                     row[i] = shift_iso(row[i], offset)
             yield row

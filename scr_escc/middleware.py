@@ -44,12 +44,15 @@ def lockout_response(request, original_response=None, credentials=None):
 # Pages a signed-in user may open before changing a temporary password or passing the second factor.
 _GATE_OPEN = (
     "/accounts/logout/",
-    "/accounts/password/",
     "/accounts/two-factor/",
-    "/api/v1/auth/",  # the token endpoint asks for the second factor itself
+    "/api/v1/auth/token/",  # it asks for the second factor itself
+    "/api/v1/auth/logout",
     "/static/",
     "/favicon.ico",
 )
+# Open before the second factor only to change a temporary password (else a stolen password
+# alone could change the password and lock the owner out).
+_CHANGE_PAGE = "/accounts/password/"
 
 
 class AccountGateMiddleware:
@@ -67,6 +70,8 @@ class AccountGateMiddleware:
         if not user or not user.is_authenticated or request.path.startswith(_GATE_OPEN):
             return self.get_response(request)
         if user.must_change_password:
+            if request.path.startswith(_CHANGE_PAGE):
+                return self.get_response(request)
             return self._stop(request, "change-password", "Change your temporary password first.")
         if two_factor_required(user) and not user.is_verified():
             return self._stop(request, "two-factor", "Give the code of your authenticator app first.")

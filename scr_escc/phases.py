@@ -170,15 +170,16 @@ def confirm_termination(*, user, password: str | None, reason: str | None, reque
 
 
 def _check_resume_allowed(study: Study) -> None:
-    """Only while the count is below the threshold that was in force when the study halted."""
-    threshold = study.threshold_at_halt or study.stopping_threshold
+    """Only while the count is below the threshold that was in force when the study halted —
+    and below the threshold in force now (an amendment while halted may have lowered it)."""
+    threshold = min(study.threshold_at_halt or study.stopping_threshold, study.stopping_threshold)
     if study.treatment_related_grade5 >= threshold:
         raise PhaseTransitionRefused(
             _(
-                "The study cannot resume: the stopping-rule count is %(n)s, and the threshold in force when it "
-                "halted was %(t)s."
+                "The study cannot resume: the stopping-rule count is %(n)s, at or above the threshold of %(t)s "
+                "(the threshold in force when it halted was %(h)s)."
             )
-            % {"n": study.treatment_related_grade5, "t": threshold}
+            % {"n": study.treatment_related_grade5, "t": threshold, "h": study.threshold_at_halt or threshold}
         )
 
 
@@ -204,6 +205,8 @@ def resume_study(*, user, password: str | None, request=None) -> Study:
     verify_signing_password(user=user, password=password, request=request)
     with _locked() as study:
         _require(study, "sign_resume", _("There is no request to resume the study (the study is %(phase)s)."))
+        if study.resume_requested_by_id == user.pk:
+            raise PhaseTransitionRefused(_("A resume needs two people: the PI who signs cannot be the one who asked."))
         _check_resume_allowed(study)
         reason = _("%(reason)s (requested by %(who)s)") % {
             "reason": study.resume_reason,

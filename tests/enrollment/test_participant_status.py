@@ -28,17 +28,17 @@ def _status(participant) -> tuple:
     )
 
 
-def test_a_death_from_progression_is_recorded_on_the_page(participant, coordinator, login):
+def test_a_death_from_progression_is_recorded_on_the_page(participant, investigator, login):
     url = f"/participants/{participant.subject_id}/death/"
-    response = login(coordinator).post(url, {"death_date": TODAY.isoformat(), "death_cause": "Disease progression"})
+    response = login(investigator).post(url, {"death_date": TODAY.isoformat(), "death_cause": "Disease progression"})
     assert response.status_code == 302
     assert _status(participant)[:3] == ("deceased", TODAY, "Disease progression")
 
 
-def test_a_death_through_the_api_needs_a_cause_and_a_possible_date(participant, coordinator, api):
+def test_a_death_through_the_api_needs_a_cause_and_a_possible_date(participant, investigator, api):
     before = _status(participant)
     url = f"/api/v1/participants/{participant.subject_id}/death/"
-    client = api(coordinator)
+    client = api(investigator)
     assert client.post(url, {"death_date": TODAY.isoformat(), "cause": " "}, format="json").status_code == 400
     early = client.post(url, {"death_date": (TODAY - timedelta(days=3)).isoformat(), "cause": "x"}, format="json")
     assert early.status_code == 400 and "before enrollment" in early.json()["death_date"][0]
@@ -49,11 +49,11 @@ def test_a_death_through_the_api_needs_a_cause_and_a_possible_date(participant, 
     assert (done.status_code, done.json()["status"], done.json()["death_cause"]) == (200, "deceased", "Progression")
 
 
-def test_a_death_dated_before_an_aes_onset_is_refused(participant, coordinator, api):
+def test_a_death_dated_before_an_aes_onset_is_refused(participant, coordinator, investigator, api):
     make_ae(participant=participant, user=coordinator, onset_date=TODAY)
     before = _status(participant)
     url = f"/api/v1/participants/{participant.subject_id}/death/"
-    response = api(coordinator).post(
+    response = api(investigator).post(
         url, {"death_date": (TODAY - timedelta(1)).isoformat(), "cause": "x"}, format="json"
     )
     assert response.status_code == 400
@@ -61,8 +61,8 @@ def test_a_death_dated_before_an_aes_onset_is_refused(participant, coordinator, 
     assert _status(participant) == before
 
 
-def test_a_death_recorded_directly_stays_when_a_grade5_ae_is_voided(participant, coordinator):
-    record_death(participant=participant, death_date=TODAY, cause="Progression", user=coordinator)
+def test_a_death_recorded_directly_stays_when_a_grade5_ae_is_voided(participant, coordinator, investigator):
+    record_death(participant=participant, death_date=TODAY, cause="Progression", user=investigator)
     ae = make_ae(participant=participant, user=coordinator, grade=5, onset_date=TODAY, death_date=TODAY)
     void_adverse_event(ae=ae, user=coordinator, reason="Entered twice")
     assert _status(participant)[:2] == ("deceased", TODAY)
@@ -79,8 +79,8 @@ def test_completion_on_the_api_then_no_withdrawal(participant, coordinator, api)
     assert _status(participant) == before
 
 
-def test_the_participant_page_offers_completion_withdrawal_and_death_while_on_study(participant, coordinator, login):
-    page = login(coordinator).get(f"/participants/{participant.subject_id}/").content.decode()
+def test_the_participant_page_offers_completion_withdrawal_and_death_while_on_study(participant, investigator, login):
+    page = login(investigator).get(f"/participants/{participant.subject_id}/").content.decode()
     for url in ("complete", "withdraw", "death"):
         assert f"/participants/{participant.subject_id}/{url}/" in page
 

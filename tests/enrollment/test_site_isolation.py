@@ -26,7 +26,6 @@ PAGE_GETS = [
     "/participants/{subject}/",
     "/participants/{subject}/withdraw/",
     "/participants/{subject}/complete/",
-    "/participants/{subject}/death/",
     "/participants/{subject}/history/",
     "/screenings/{screening}/void/",
     "/participants/{subject}/randomize/",
@@ -43,7 +42,6 @@ PAGE_POSTS_INSIDER_STATUS = [
     ("/screenings/{failed}/rescreen/", 302),  # the new screening's page
     ("/participants/{subject}/withdraw/", 302),  # withdrawn → the participant's page
     ("/participants/{subject}/complete/", 302),  # completed → the participant's page
-    ("/participants/{subject}/death/", 302),  # death recorded → the participant's page
     ("/screenings/{screening}/void/", 302),  # voided → the screening's page
     ("/participants/{subject}/randomize/", 302),  # refused (run-in) with a message → the participant's page
     ("/participants/{subject}/adverse-events/new/", 200),  # the form again: the body holds no AE
@@ -62,7 +60,6 @@ API_WRITES_INSIDER_STATUS = [
     ("post", "/api/v1/screenings/{screening}/enroll/", 201),
     ("post", "/api/v1/participants/{subject}/withdraw/", 200),
     ("post", "/api/v1/participants/{subject}/complete/", 200),
-    ("post", "/api/v1/participants/{subject}/death/", 200),
     ("post", "/api/v1/screenings/{screening}/void/", 200),
     ("post", "/api/v1/participants/{subject}/randomize/", 409),  # the study is in the run-in
     ("post", "/api/v1/participants/{subject}/adverse-events/", 400),  # the body holds no AE
@@ -72,6 +69,8 @@ API_WRITES_INSIDER_STATUS = [
 API_WRITES = [(method, url) for method, url, _ in API_WRITES_INSIDER_STATUS]
 # Attribution sign-off is for investigators (and the PI): an investigator of another site gets 404.
 SIGN_URLS = ["/adverse-events/{ae}/sign/", "/api/v1/adverse-events/{ae}/sign-attribution/"]
+# Recording a death outside the AE log is for investigators too (coordinators record a Grade 5 AE).
+DEATH_URLS = ["/participants/{subject}/death/", "/api/v1/participants/{subject}/death/"]
 
 
 def _form(data: dict) -> dict:
@@ -146,7 +145,7 @@ def state() -> tuple:
 
 def test_every_record_url_is_in_these_lists():
     """A new screening/participant URL must join the isolation tests: this fails until it does."""
-    covered = PAGE_GETS + PAGE_POSTS + API_GETS + [url for _, url in API_WRITES] + SIGN_URLS
+    covered = PAGE_GETS + PAGE_POSTS + API_GETS + [url for _, url in API_WRITES] + SIGN_URLS + DEATH_URLS
     covered = [re.sub(r"\{\w+\}", "X", url) for url in covered]
     modules = [
         ("/", enrollment_urls),
@@ -306,3 +305,24 @@ def test_another_sites_investigator_cannot_reach_a_sign_off_and_changes_nothing(
 
 def test_the_sites_investigator_opens_the_sign_off_page(login, investigator, sh01_records):
     assert login(investigator).get(SIGN_URLS[0].format(**sh01_records)).status_code == 200
+
+
+def test_another_sites_investigator_cannot_record_a_death_and_changes_nothing(
+    login, api, investigator_sh02, sh01_records
+):
+    before = state()
+    page, api_url = (url.format(**sh01_records) for url in DEATH_URLS)
+    body = {"death_date": timezone.localdate().isoformat(), "death_cause": "x", "cause": "x"}
+    assert login(investigator_sh02).get(page).status_code == 404
+    assert login(investigator_sh02).post(page, body).status_code == 404
+    assert api(investigator_sh02).post(api_url, body, format="json").status_code == 404
+    assert state() == before
+
+
+def test_a_coordinator_records_deaths_as_grade5_aes_not_directly(login, api, coordinator, sh01_records):
+    before = state()
+    page, api_url = (url.format(**sh01_records) for url in DEATH_URLS)
+    body = {"death_date": timezone.localdate().isoformat(), "death_cause": "x", "cause": "x"}
+    assert login(coordinator).get(page).status_code == 403
+    assert api(coordinator).post(api_url, body, format="json").status_code == 403
+    assert state() == before
