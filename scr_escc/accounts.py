@@ -21,8 +21,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
+from scr_escc.alerts import queue_alert
 from scr_escc.audit import require_reason
-from scr_escc.models import ALL_SITE_ROLES, Role, Site, User
+from scr_escc.models import ALL_SITE_ROLES, Alert, Role, Site, User
 from scr_escc.selectors import get_study
 
 MANAGE_USERS = "scr_escc.change_user"
@@ -144,6 +145,32 @@ def set_active(*, by, user: User, active: bool, reason: str | None) -> User:
     return user
 
 
+def _notify_reset(*, by, user: User, what: str, reason: str) -> None:
+    """Tell the account's owner and every PI and data manager that someone reset its credentials:
+    a data manager could otherwise act as the PI unnoticed."""
+    recipients = sorted(
+        set(
+            User.objects.filter(is_active=True, groups__name__in=[Role.PI, Role.ADMIN])
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        | ({user.email} if user.email else set())
+    )
+    queue_alert(
+        kind=Alert.Kind.ACCOUNT_SECURITY,
+        key=f"account_security:{user.pk}:{what}:{timezone.now().isoformat()}",
+        subject=f"{what} of {user.get_username()} reset by {by.get_username()}",
+        body=(
+            f"The {what.lower()} of the account {user.get_username()} ({user.role_label}) was reset by "
+            f"{by.get_full_name() or by.get_username()} at {timezone.localtime():%Y-%m-%d %H:%M %Z}.\n"
+            f"Reason given: {reason}\n\nIf the account's owner did not ask for this, tell the PI and the "
+            "data managers at once."
+        ),
+        link=f"/accounts/users/{user.pk}/",
+        recipients=recipients,
+    )
+
+
 def reset_password(*, by, user: User, reason: str | None) -> str:
     """A data manager gives a temporary password (changed at the next sign-in); access is revoked."""
     _check_manager(by)
@@ -157,6 +184,7 @@ def reset_password(*, by, user: User, reason: str | None) -> str:
         user.must_change_password = True
         _save_user(user, by=by, reason=_("Password reset: %(reason)s") % {"reason": reason})
         revoke_access(user)
+        _notify_reset(by=by, user=user, what="Password", reason=reason)
     return password
 
 
@@ -243,6 +271,7 @@ def reset_two_factor(*, by, user: User, reason: str | None) -> User:
         StaticDevice.objects.filter(user=user).delete()
         _save_user(user, by=by, reason=_("Two-factor sign-in reset: %(reason)s") % {"reason": reason})
         revoke_access(user)
+        _notify_reset(by=by, user=user, what="Second factor", reason=reason)
     return user
 
 

@@ -297,6 +297,7 @@ class Alert(models.Model):
         ALLOCATION_LIST_LOW = "allocation_list_low", _("Allocation list running low")
         ALERT_ESCALATED = "alert_escalated", _("Undelivered safety alert escalated")
         STOPPING_RULE_MISMATCH = "stopping_rule_mismatch", _("Stopping-rule count differed from a recount")
+        ACCOUNT_SECURITY = "account_security", _("A password or second factor was reset")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -271,3 +271,16 @@ def test_a_coordinator_who_chose_two_factor_is_asked_for_it(client, coordinator)
     assert response.status_code == 302 and response.url.startswith("/accounts/two-factor/")
     assert client.post("/accounts/two-factor/", {"code": current_code(device)}).status_code == 302
     assert client.get("/participants/").status_code == 200
+
+
+def test_a_credential_reset_is_told_to_the_owner_and_every_pi_and_data_manager(admin_user, pi):
+    from scr_escc.models import Alert
+
+    accounts.reset_password(by=admin_user, user=pi, reason="Forgot it")
+    accounts.reset_two_factor(by=admin_user, user=pi, reason="Phone lost")
+    notices = Alert.objects.filter(kind=Alert.Kind.ACCOUNT_SECURITY).order_by("pk")
+    assert [a.subject for a in notices] == [
+        "[SCR-ESCC-01] Password of pi reset by datamanager",
+        "[SCR-ESCC-01] Second factor of pi reset by datamanager",
+    ]
+    assert all(a.recipients == ["dm@example.org", "pi@example.org"] for a in notices)
