@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from randomization import lists
+from randomization.management.commands import data_manager_named
 from scr_escc.exceptions import DomainError
 
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError("--block-sizes takes whole numbers, e.g. 2,4")
         try:
             allocation_list = lists.generate_allocation_list(
-                seed=seed, per_stratum=per_stratum, block_sizes=sizes, user=_data_manager(by)
+                seed=seed, per_stratum=per_stratum, block_sizes=sizes, user=data_manager_named(by)
             )
         except ValidationError as error:
             raise CommandError("; ".join(m for ms in error.message_dict.values() for m in ms))
@@ -39,12 +40,3 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Allocation list generated: {strata}"))
         self.stdout.write(f"Seed (keep it with the trial master file, concealed): {allocation_list.seed}")
         self.stdout.write(f"Fingerprint (HMAC-SHA-256): {allocation_list.fingerprint}")
-
-
-def _data_manager(username: str):
-    from scr_escc.models import User
-
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None or not user.has_perm("scr_escc.manage_allocation_list"):
-        raise CommandError(f"--by {username}: no active data manager of that name.")
-    return user

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from randomization import lists
+from randomization.management.commands import data_manager_named
 from scr_escc.exceptions import DomainError
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}")
         try:
-            allocation_list = lists.import_allocation_list(text=text, file_name=path.name, user=_data_manager(by))
+            allocation_list = lists.import_allocation_list(text=text, file_name=path.name, user=data_manager_named(by))
         except ValidationError as error:
             raise CommandError(
                 "The file was refused, nothing imported:\n"
@@ -38,12 +39,3 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Imported {path.name}: " + ", ".join(s.code for s in allocation_list.strata.all()))
         )
         self.stdout.write(f"Fingerprint (HMAC-SHA-256): {allocation_list.fingerprint}")
-
-
-def _data_manager(username: str):
-    from scr_escc.models import User
-
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None or not user.has_perm("scr_escc.manage_allocation_list"):
-        raise CommandError(f"--by {username}: no active data manager of that name.")
-    return user
