@@ -1,15 +1,14 @@
 """JSON API of the deviation log. Thin: deviations.services decides."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from deviations import selectors, services
 from deviations.models import DeviationCategory, ProtocolDeviation
 from enrollment.selectors import participant_get_for_user
-from scr_escc.api import ReasonForChangeSerializerMixin, has_perm
+from scr_escc.api import ReasonForChangeSerializerMixin, VoidSerializer, VoidView, has_perm
 from scr_escc.selectors import sites_visible_to
 
 CLINICAL = "scr_escc.enter_clinical_data"
@@ -107,25 +106,11 @@ class DeviationDetail(generics.RetrieveUpdateAPIView):
         return Response(self.get_serializer(deviation).data)
 
 
-class DeviationVoidSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    version = serializers.IntegerField(required=False)
-
-
-class DeviationVoid(APIView):
-    permission_classes = [has_perm(CLINICAL)]
-
-    @extend_schema(
-        request=DeviationVoidSerializer, responses=DeviationSerializer, summary="Void a deviation with a reason"
-    )
-    def post(self, request, pk):
-        deviation = selectors.deviation_get_for_user(request.user, pk)
-        serializer = DeviationVoidSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        deviation = services.void_deviation(
-            deviation=deviation,
-            reason=serializer.validated_data["reason"],
-            user=request.user,
-            expected_version=serializer.validated_data.get("version"),
-        )
-        return Response(DeviationSerializer(deviation, context={"request": request}).data)
+@extend_schema_view(
+    post=extend_schema(request=VoidSerializer, responses=DeviationSerializer, summary="Void a deviation with a reason")
+)
+class DeviationVoid(VoidView):
+    selector = staticmethod(selectors.deviation_get_for_user)
+    service = staticmethod(services.void_deviation)
+    record_kwarg = "deviation"
+    output_serializer = DeviationSerializer

@@ -1,7 +1,7 @@
 """JSON API of SPEC §10 for screenings, enrollment and participants. Thin: services decide."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA
 from enrollment.models import Cohort, Participant, ParticipantStatus, Screening
-from scr_escc.api import has_perm
+from scr_escc.api import VoidSerializer, VoidView, has_perm
 from scr_escc.selectors import sites_visible_to
 
 CLINICAL = "scr_escc.enter_clinical_data"
@@ -233,23 +233,11 @@ class ParticipantDeath(ParticipantStatusChange):
         services.record_death(**kwargs)
 
 
-class VoidScreeningSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    version = serializers.IntegerField(required=False)
-
-
-class ScreeningVoid(APIView):
-    permission_classes = [has_perm(CLINICAL)]
-
-    @extend_schema(request=VoidScreeningSerializer, responses=ScreeningSerializer, summary="Void a screening")
-    def post(self, request, pk):
-        screening = selectors.screening_get_for_user(request.user, pk)
-        serializer = VoidScreeningSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        screening = services.void_screening(
-            screening=screening,
-            reason=serializer.validated_data["reason"],
-            user=request.user,
-            expected_version=serializer.validated_data.get("version"),
-        )
-        return Response(ScreeningSerializer(screening, context={"request": request}).data)
+@extend_schema_view(
+    post=extend_schema(request=VoidSerializer, responses=ScreeningSerializer, summary="Void a screening")
+)
+class ScreeningVoid(VoidView):
+    selector = staticmethod(selectors.screening_get_for_user)
+    service = staticmethod(services.void_screening)
+    record_kwarg = "screening"
+    output_serializer = ScreeningSerializer

@@ -2,7 +2,7 @@
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from enrollment.selectors import participant_get_for_user
 from safety import selectors, services
 from safety.models import ActionTaken, AdverseEvent, Attribution, CtcaeTerm, Outcome, Seriousness
-from scr_escc.api import ReasonForChangeSerializerMixin, has_perm
+from scr_escc.api import ReasonForChangeSerializerMixin, VoidSerializer, VoidView, has_perm
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
@@ -171,26 +171,14 @@ class AdverseEventDetail(generics.RetrieveUpdateAPIView):
         return Response(self.get_serializer(ae).data)
 
 
-class VoidSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    version = serializers.IntegerField(required=False)
-
-
-class AdverseEventVoid(APIView):
-    permission_classes = [has_perm(CLINICAL)]
-
-    @extend_schema(request=VoidSerializer, responses=AdverseEventSerializer, summary="Void an AE with a reason")
-    def post(self, request, pk):
-        ae = selectors.adverse_event_get_for_user(request.user, pk)
-        serializer = VoidSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ae = services.void_adverse_event(
-            ae=ae,
-            user=request.user,
-            reason=serializer.validated_data["reason"],
-            expected_version=serializer.validated_data.get("version"),
-        )
-        return Response(AdverseEventSerializer(ae).data)
+@extend_schema_view(
+    post=extend_schema(request=VoidSerializer, responses=AdverseEventSerializer, summary="Void an AE with a reason")
+)
+class AdverseEventVoid(VoidView):
+    selector = staticmethod(selectors.adverse_event_get_for_user)
+    service = staticmethod(services.void_adverse_event)
+    record_kwarg = "ae"
+    output_serializer = AdverseEventSerializer
 
 
 class SignAttributionSerializer(serializers.Serializer):

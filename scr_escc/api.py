@@ -70,6 +70,35 @@ class ReasonForChangeSerializerMixin(serializers.Serializer):
         return attrs
 
 
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    version = serializers.IntegerField(required=False, help_text="The version you read: 409 when it changed since.")
+
+
+class VoidView(APIView):
+    """POST {reason, version}: void one record of the user's sites (404 outside) and answer with it.
+    A subclass names the selector that finds the record, the service that voids it (which decides
+    who may and when) and the serializer of the answer."""
+
+    permission_classes = [has_perm("scr_escc.enter_clinical_data")]
+    selector = None  # staticmethod (user, pk) -> record
+    service = None  # staticmethod (record_kwarg=record, user, reason, expected_version) -> record
+    record_kwarg = ""
+    output_serializer = None
+
+    def post(self, request, pk):
+        record = self.selector(request.user, pk)
+        serializer = VoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = self.service(
+            **{self.record_kwarg: record},
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+            expected_version=serializer.validated_data.get("version"),
+        )
+        return Response(self.output_serializer(record, context={"request": request}).data)
+
+
 class StudySerializer(serializers.Serializer):
     protocol = serializers.CharField()
     phase = serializers.CharField()
