@@ -208,8 +208,13 @@ def can_complete(participant: Participant) -> bool:
     return participant.status == ParticipantStatus.ON_STUDY
 
 
+def may_record_deaths(user) -> bool:
+    """Investigators (and the PI) record a death directly; coordinators record it as a Grade 5 AE."""
+    return user.has_perm("scr_escc.sign_ae_attribution")
+
+
 def can_record_death(participant: Participant, user) -> bool:
-    return participant.status != ParticipantStatus.DECEASED and user.has_perm("scr_escc.sign_ae_attribution")
+    return participant.status != ParticipantStatus.DECEASED and may_record_deaths(user)
 
 
 def _check_status_date(participant: Participant, day: date, field: str) -> None:
@@ -260,7 +265,7 @@ def record_death(
     Investigators (and the PI) only: a death kept out of the AE log is kept out of the stopping
     rule, so the site's investigator answers for it; coordinators record deaths as Grade 5 AEs.
     """
-    if not user.has_perm("scr_escc.sign_ae_attribution"):
+    if not may_record_deaths(user):
         raise PermissionDenied
     cause = require_reason(cause, field="death_cause")
     with transaction.atomic():

@@ -195,8 +195,8 @@ STATUS_CHANGES = {
 @permission_required(CLINICAL, raise_exception=True)
 def participant_status_change(request, subject_id, change):
     participant = selectors.participant_get_for_user(request.user, subject_id)
-    if change == "death" and not request.user.has_perm("scr_escc.sign_ae_attribution"):
-        raise PermissionDenied  # investigators record a death directly; coordinators record a Grade 5 AE
+    if change == "death" and not services.may_record_deaths(request.user):
+        raise PermissionDenied
     form_class, service, arguments, explanation, done = STATUS_CHANGES[change]
     form = form_class(request.POST or None, initial={"version": participant.version})
     if request.method == "POST" and form.is_valid():

@@ -147,10 +147,9 @@ def _saved_message(request, ae):
     }
     if ae.serious:
         text += " " + _("SAE: an alert to the PI and safety contacts is on its way.")
-    if ae.grade == 5 and ae.attribution_pending and not ae.voided:
+    if ae.attribution_pending and selectors.counts_toward_stopping_rule(ae):
         text += " " + _(
-            "Its attribution awaits an investigator's sign-off; until then a run-in death counts toward the "
-            "stopping rule."
+            "Its attribution awaits an investigator's sign-off; until then this death counts toward the stopping rule."
         )
     if ae.halted_study:
         study = get_study()

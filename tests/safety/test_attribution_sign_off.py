@@ -2,13 +2,16 @@
 page or through the API; the participant page, the AE page and the dashboard show the state."""
 
 import pytest
+from django.contrib.messages import get_messages
+from django.utils import timezone
 
 from safety.models import AdverseEvent
 from safety.services import update_adverse_event
-from scr_escc.models import ESignature
+from scr_escc.models import ESignature, Study
 from scr_escc.selectors import get_study
 from scr_escc.signatures import MEANINGS
 from tests.factories import PASSWORD, make_ae, make_participant
+from tests.safety.ae_payloads import ae_form_post
 
 
 def _sign_url(ae) -> str:
@@ -102,3 +105,31 @@ def test_a_sign_off_binds_to_the_version_read(death, investigator, coordinator, 
     assert stale.status_code == 409  # the attribution changed since it was read: nothing is signed
     death.refresh_from_db()
     assert death.attribution_signature is None
+
+
+@pytest.mark.parametrize(
+    ("phase", "counted"), [(Study.Phase.RUN_IN, True), (Study.Phase.RANDOMIZATION, False)], ids=["run-in", "randomized"]
+)
+def test_the_saved_message_says_an_unsigned_death_counts_only_when_the_rule_counts_it(
+    phase, counted, sh01, coordinator, study, login
+):
+    Study.objects.filter(pk=1).update(phase=phase)
+    ae = make_ae(participant=make_participant(site=sh01, user=coordinator), user=coordinator, grade=4)
+    today = timezone.localdate().isoformat()
+    post = ae_form_post(
+        ae,
+        grade="5",
+        outcome="fatal",
+        death_date=today,
+        serious="True",
+        seriousness_criteria=["death"],
+        end_date=today,
+        reason_for_change="The patient died of it",
+    )
+    post.pop("ongoing")
+    response = login(coordinator).post(f"/adverse-events/{ae.pk}/edit/", post)
+    assert response.status_code == 302 and response.url == f"/adverse-events/{ae.pk}/"
+    assert AdverseEvent.objects.get(pk=ae.pk).grade == 5
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    counts = "Its attribution awaits an investigator's sign-off; until then this death counts toward the stopping rule."
+    assert (counts in message) is counted
