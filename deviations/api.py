@@ -8,14 +8,13 @@ from rest_framework.response import Response
 from deviations import selectors, services
 from deviations.models import DeviationCategory, ProtocolDeviation
 from enrollment.selectors import participant_get_for_user
-from scr_escc.api import ReasonForChangeSerializerMixin, VoidSerializer, VoidView, has_perm
-from scr_escc.selectors import sites_visible_to
+from scr_escc.api import ReasonForChangeSerializerMixin, SiteCodeField, VoidSerializer, VoidView, has_perm
 
 CLINICAL = "scr_escc.enter_clinical_data"
 
 
 class DeviationSerializer(ReasonForChangeSerializerMixin, serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=sites_visible_to, required=False)
+    site = SiteCodeField(required=False)
     subject_id = serializers.CharField(
         required=False, allow_null=True, help_text="The participant's subject ID; empty for a deviation of the site."
     )
@@ -37,12 +36,6 @@ class DeviationSerializer(ReasonForChangeSerializerMixin, serializers.ModelSeria
             "reason_for_change",
         ]
         read_only_fields = ["voided", "void_reason"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["site"].queryset = sites_visible_to(request.user)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

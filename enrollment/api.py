@@ -9,19 +9,9 @@ from rest_framework.views import APIView
 from enrollment import selectors, services
 from enrollment.eligibility import CRITERIA
 from enrollment.models import Cohort, Participant, ParticipantStatus, Screening
-from scr_escc.api import VoidSerializer, VoidView, has_perm
-from scr_escc.selectors import sites_visible_to
+from scr_escc.api import SiteCodeField, VoidSerializer, VoidView, has_perm
 
 CLINICAL = "scr_escc.enter_clinical_data"
-
-
-class SiteCodeField(serializers.SlugRelatedField):
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="code", **kwargs)
-
-    def get_queryset(self):
-        request = self.context["request"]
-        return sites_visible_to(request.user)
 
 
 class ScreeningSerializer(serializers.ModelSerializer):

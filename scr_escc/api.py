@@ -18,7 +18,7 @@ from scr_escc.audit import StaleEdit
 from scr_escc.exceptions import DomainError
 from scr_escc.middleware import LOCKED_OUT
 from scr_escc.models import Alert
-from scr_escc.selectors import study_status
+from scr_escc.selectors import sites_visible_to, study_status
 from scr_escc.throttles import TokenThrottle
 
 
@@ -68,6 +68,16 @@ class ReasonForChangeSerializerMixin(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs
+
+
+class SiteCodeField(serializers.SlugRelatedField):
+    """A site by its code, among the sites the requesting user works at (any other: "does not exist")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):
+        return sites_visible_to(self.context["request"].user)
 
 
 class VoidSerializer(serializers.Serializer):
