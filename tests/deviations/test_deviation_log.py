@@ -56,6 +56,13 @@ def test_the_api_records_a_deviation_of_the_site_or_of_a_participant(participant
     assert (subject.status_code, subject.json()["subject_id"]) == (201, participant.subject_id)
 
 
+def test_the_api_refuses_a_deviation_of_a_site_the_user_does_not_work_at(participant, coordinator, api, sh02):
+    body = {"deviation_date": TODAY.isoformat(), "category": "procedure", "description": "x", "site": "SH02"}
+    response = api(coordinator).post("/api/v1/deviations/", body, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["site"]
+    assert ProtocolDeviation.objects.count() == 0
+
+
 def test_a_deviation_in_the_future_is_refused(participant, coordinator, api):
     body = {
         "deviation_date": (TODAY + timedelta(days=1)).isoformat(),
