@@ -57,6 +57,9 @@ def two_factor(request):
     device = accounts.confirmed_totp(request.user)
     if device is None:
         return _two_factor_setup(request)
+    if request.user.is_verified():
+        context = {"device": device, "recovery_codes_left": accounts.recovery_codes_left(request.user)}
+        return render(request, "accounts/two_factor_on.html", context)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         matched = accounts.verify_second_factor(user=request.user, code=form.cleaned_data["code"])
@@ -80,7 +83,13 @@ def _two_factor_setup(request):
             otp_login(request, pending)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": _next(request)})
     qr = segno.make(pending.config_url, error="m").svg_inline(scale=4, omitsize=True)
-    context = {"form": form, "setup": True, "qr": mark_safe(qr), "secret": _base32(pending)}  # noqa: S308 - segno SVG
+    context = {
+        "form": form,
+        "setup": True,
+        "qr": mark_safe(qr),  # noqa: S308 - segno's own SVG
+        "secret": _base32(pending),
+        "required": accounts.two_factor_required(request.user),
+    }
     return render(request, "accounts/two_factor.html", context)
 
 

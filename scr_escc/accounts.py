@@ -230,6 +230,10 @@ def confirmed_totp(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user).count()
+
+
 def start_totp_setup(*, user: User) -> TOTPDevice:
     """An unconfirmed authenticator for the user to scan (any earlier unconfirmed one is replaced)."""
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()

@@ -126,6 +126,28 @@ def test_setting_up_the_authenticator_gives_recovery_codes_that_work_once(client
     assert client.post("/accounts/two-factor/", {"code": codes[0]}).status_code == 200  # used up
 
 
+def test_the_two_factor_page_of_a_verified_user_shows_the_state_not_another_code_prompt(client, pi):
+    client.force_login(pi)
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.get("/accounts/two-factor/")
+    pending = TOTPDevice.objects.get(user=pi, confirmed=False)
+    codes = client.post("/accounts/two-factor/", {"code": current_code(pending)}).context["codes"]
+    client.logout()
+    client.force_login(pi)
+    assert client.post("/accounts/two-factor/", {"code": codes[0]}).status_code == 302
+    page = client.get("/accounts/two-factor/")
+    assert page.status_code == 200 and "form" not in page.context
+    assert "9 recovery codes left." in page.content.decode()
+
+
+def test_the_setup_page_says_two_factor_is_optional_for_site_staff(client, investigator, pi):
+    client.force_login(investigator)
+    assert "Optional for your role" in client.get("/accounts/two-factor/").content.decode()
+    client.force_login(pi)
+    assert "Your role signs in with a password and a code" in client.get("/accounts/two-factor/").content.decode()
+
+
 def test_site_staff_need_no_second_factor(client, coordinator):
     client.force_login(coordinator)
     assert client.get("/participants/").status_code == 200
