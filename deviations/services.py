@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from deviations.models import ProtocolDeviation
 from scr_escc.audit import create_record, lock_for_change, require_reason, save_audited, void_audited
 from scr_escc.scoping import site_for_new_record
+from scr_escc.transactions import retry_on_conflict
 
 DEVIATION_FIELDS = ("deviation_date", "category", "important", "description", "corrective_action")
 
@@ -22,6 +23,7 @@ def _check(deviation: ProtocolDeviation) -> None:
         raise ValidationError(errors)
 
 
+@retry_on_conflict
 def record_deviation(*, data: dict, user, site=None, participant=None) -> ProtocolDeviation:
     """A new deviation at a site the user belongs to, of one of its participants or of the site."""
     site = site_for_new_record(user, participant.site if participant is not None else site)
@@ -35,6 +37,7 @@ def record_deviation(*, data: dict, user, site=None, participant=None) -> Protoc
     return deviation
 
 
+@retry_on_conflict
 def update_deviation(
     *, deviation: ProtocolDeviation, data: dict, user, reason: str | None, expected_version: int | None = None
 ) -> ProtocolDeviation:
@@ -50,6 +53,7 @@ def update_deviation(
     return current
 
 
+@retry_on_conflict
 def void_deviation(
     *, deviation: ProtocolDeviation, reason: str | None, user, expected_version: int | None = None
 ) -> ProtocolDeviation:

@@ -14,6 +14,7 @@ from scr_escc.exceptions import DomainError
 from scr_escc.models import Site, Study
 from scr_escc.phases import count_run_in_enrollment, ensure_study_open, lock_study
 from scr_escc.scoping import site_for_new_record
+from scr_escc.transactions import retry_on_conflict
 
 SCREENING_FIELDS = (
     "initials date_of_birth sex consent_date screening_date ecog pgsga_score histology notes "
@@ -42,6 +43,7 @@ def screening_site(*, user, site: Site | None, previous_screening: Screening | N
     return site_for_new_record(user, previous_screening.site if previous_screening is not None else site)
 
 
+@retry_on_conflict
 def create_screening(
     *, data: dict, user, site: Site | None = None, previous_screening: Screening | None = None
 ) -> Screening:
@@ -84,6 +86,7 @@ def _check_rescreen_allowed(previous: Screening, site: Site) -> None:
         )
 
 
+@retry_on_conflict
 def update_screening(
     *, screening: Screening, data: dict, user, reason: str | None, expected_version: int | None = None
 ) -> Screening:
@@ -110,6 +113,7 @@ def update_screening(
     return current
 
 
+@retry_on_conflict
 def enroll_participant(*, screening: Screening, user, enrollment_date: date | None = None) -> Participant:
     """Enroll an eligible screening: next subject ID of the site, cohort from the study phase.
 
@@ -176,6 +180,7 @@ def _cohort_for(study: Study) -> str:
     return Cohort.RUN_IN
 
 
+@retry_on_conflict
 def withdraw_participant(
     *, participant: Participant, withdrawal_date: date, reason: str | None, user, expected_version: int | None = None
 ) -> Participant:
@@ -226,6 +231,7 @@ def _check_status_date(participant: Participant, day: date, field: str) -> None:
         )
 
 
+@retry_on_conflict
 def complete_participant(
     *, participant: Participant, completion_date: date, user, expected_version: int | None = None
 ) -> Participant:
@@ -257,6 +263,7 @@ def register_death_check(check: DeathCheck) -> None:
         _DEATH_CHECKS.append(check)
 
 
+@retry_on_conflict
 def record_death(
     *, participant: Participant, death_date: date, cause: str | None, user, expected_version: int | None = None
 ) -> Participant:
@@ -290,6 +297,7 @@ def can_void_screening(screening: Screening) -> bool:
     return not screening.voided and not Participant.objects.filter(screening=screening).exists()
 
 
+@retry_on_conflict
 def void_screening(*, screening: Screening, reason: str | None, user, expected_version: int | None = None) -> Screening:
     """Void a screening entered in error (wrong patient, duplicate); it stays, flagged, in the log."""
     reason = require_reason(reason, field="reason")

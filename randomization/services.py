@@ -11,6 +11,7 @@ from scr_escc.alerts import queue_alert
 from scr_escc.exceptions import DomainError
 from scr_escc.models import Alert, Study
 from scr_escc.phases import ensure_study_open, lock_study
+from scr_escc.transactions import retry_on_conflict
 
 
 class RandomizationRefused(DomainError):
@@ -26,6 +27,7 @@ def participant_stratum_code(participant: Participant, study: Study) -> str:
     return blocks.stratum_code(ecog=participant.screening.ecog, site_code=site_code)
 
 
+@retry_on_conflict
 def randomize(*, participant: Participant, user) -> Allocation:
     """Take the next unused entry of the participant's stratum, atomically.
 

@@ -1,8 +1,10 @@
 """Adverse events and the stopping rule (SPEC §4, §5). Pages and API both call these.
 
-Every create, edit and void locks the study row first, then recomputes the stopping-rule
-count in the same transaction: two Grade 5 AEs saved at the same moment are counted one
-after the other, so they cannot both miss the threshold.
+Only a Grade 5 AE can change the stopping-rule count. A save of an AE that is, or was,
+Grade 5 locks the study row first and recounts in the same transaction, so two deaths saved
+at the same moment are counted one after the other and cannot both miss the threshold.
+Every other AE locks only its participant (and itself), so AE entry at different sites and
+for different participants runs in parallel. Lock order: scr_escc.transactions.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +22,9 @@ from scr_escc.audit import create_record, lock_for_change, require_reason, save_
 from scr_escc.models import ESignature, Study
 from scr_escc.phases import lock_study, record_stopping_rule_count
 from scr_escc.scoping import require_site_access
+from scr_escc.selectors import get_study
 from scr_escc.signatures import record_signature, verify_signing_password
+from scr_escc.transactions import retry_on_conflict
 
 AE_FIELDS = (
     "ctcae_term other_specify grade onset_date end_date ongoing serious seriousness_criteria attribution_pd1 "
@@ -100,13 +104,14 @@ def _apply(ae: AdverseEvent, data: dict) -> None:
             setattr(ae, field, data[field])
 
 
+@retry_on_conflict
 def record_adverse_event(*, participant: Participant, data: dict, user) -> AdverseEvent:
     """First entry of an AE. The returned AE carries `halted_study`: whether this save halted the study."""
     data = {"seriousness_criteria": [], "end_date": None, "death_date": None, **data}
     # Not said either way: ongoing unless it has an end date or is a death.
     data.setdefault("ongoing", data["end_date"] is None and data.get("grade") != 5)
     with transaction.atomic():
-        study = lock_study()
+        study = _study(lock=data.get("grade") == 5)
         participant = _lock_participant(participant.pk)
         ae = AdverseEvent(participant=participant, created_by=user)
         _apply(ae, data)
@@ -122,14 +127,19 @@ def update_adverse_event(
 ) -> AdverseEvent:
     """Correct an AE (reason required). The returned AE carries `halted_study`."""
     reason = require_reason(reason)
-    with transaction.atomic():
-        study, current, previous = _locked_change(ae, expected_version=expected_version, data=data)
+
+    def change(lock_whole_study: bool) -> AdverseEvent:
+        study, current, previous = _locked_change(
+            ae, expected_version=expected_version, data=data, lock_whole_study=lock_whole_study
+        )
         if _signed_facts(current) != _signed_facts(previous):
             current.attribution_signature = None  # what the investigator signed changed: sign again
         current.full_clean(validate_constraints=False)
         save_audited(current, user=user, reason=reason)
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
-    return current
+        return current
+
+    return _in_ae_transaction(ae, data, change)
 
 
 def sign_attribution(
@@ -152,8 +162,11 @@ def sign_attribution(
     if changed:
         reason = require_reason(reason)
     verify_signing_password(user=user, password=password, request=request)
-    with transaction.atomic():
-        study, current, previous = _locked_change(ae, expected_version=expected_version, data=changed)
+
+    def sign(lock_whole_study: bool) -> AdverseEvent:
+        study, current, previous = _locked_change(
+            ae, expected_version=expected_version, data=changed, lock_whole_study=lock_whole_study
+        )
         participant = current.participant
         current.attribution_signature = record_signature(
             user=user,
@@ -170,18 +183,23 @@ def sign_attribution(
         )
         save_audited(current, user=user, reason=reason or _("Attribution signed off"))
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
-    return current
+        return current
+
+    return _in_ae_transaction(ae, changed, sign)
 
 
 def void_adverse_event(*, ae: AdverseEvent, user, reason: str | None, expected_version: int | None = None):
     reason = require_reason(reason, field="reason")
-    with transaction.atomic():
-        study = lock_study()
-        current = lock_for_change(ae, expected_version=expected_version)
+
+    def void(lock_whole_study: bool) -> AdverseEvent:
+        study = _study(lock=lock_whole_study)
+        current = _lock_ae(ae, expected_version=expected_version, lock_whole_study=lock_whole_study)
         previous = AdverseEvent.objects.get(pk=current.pk)
         void_audited(current, user=user, reason=reason)
         current.halted_study = _after_change(study=study, ae=current, previous=previous, user=user)
-    return current
+        return current
+
+    return _in_ae_transaction(ae, {}, void)
 
 
 def _signed_facts(ae: AdverseEvent) -> tuple:
@@ -189,11 +207,40 @@ def _signed_facts(ae: AdverseEvent) -> tuple:
     return (ae.ctcae_term_id, ae.other_specify, ae.grade, ae.outcome, ae.death_date, tuple(ae.attributions.items()))
 
 
-def _locked_change(ae: AdverseEvent, *, expected_version: int | None, data: dict):
-    """Inside the caller's transaction: lock the study, the AE and its participant (in the lock
-    order), apply `data` and check it. Returns (study, the changed AE, the AE as it was)."""
-    study = lock_study()
+class _StudyLockNeeded(Exception):
+    """The AE became Grade 5 between the first look and its lock: start again with the study lock."""
+
+
+def _study(*, lock: bool) -> Study:
+    return lock_study() if lock else get_study()
+
+
+@retry_on_conflict
+def _in_ae_transaction(ae: AdverseEvent, data: dict, work):
+    """Run `work(lock_whole_study)` in one transaction, with the study lock exactly when the
+    AE is or becomes Grade 5 (the only AEs that can change the stopping-rule count)."""
+    grade5 = data.get("grade") == 5 or AdverseEvent.objects.filter(pk=ae.pk, grade=5).exists()
+    try:
+        with transaction.atomic():
+            return work(grade5)
+    except _StudyLockNeeded:
+        with transaction.atomic():
+            return work(True)
+
+
+def _lock_ae(ae: AdverseEvent, *, expected_version: int | None, lock_whole_study: bool) -> AdverseEvent:
     current = lock_for_change(ae, expected_version=expected_version)
+    if current.grade == 5 and not lock_whole_study:
+        raise _StudyLockNeeded
+    return current
+
+
+def _locked_change(ae: AdverseEvent, *, expected_version: int | None, data: dict, lock_whole_study: bool):
+    """Inside the caller's transaction: lock the study (for a Grade 5 AE), the AE and its
+    participant, in the lock order; apply `data` and check it. Returns (study, the changed
+    AE, the AE as it was)."""
+    study = _study(lock=lock_whole_study)
+    current = _lock_ae(ae, expected_version=expected_version, lock_whole_study=lock_whole_study)
     previous = AdverseEvent.objects.get(pk=current.pk)
     participant = _lock_participant(current.participant_id)
     current.participant = participant
@@ -213,6 +260,10 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
     Returns True when this change halted the study.
     """
     _update_vital_status(ae=ae, previous=previous, user=user)
+    if ae.serious and not ae.voided and (previous is None or not previous.serious):
+        alerts.alert_sae(study=study, ae=ae)
+    if ae.grade != 5 and (previous is None or previous.grade != 5):
+        return False  # only a Grade 5 AE can change the stopping-rule count
     before = study.treatment_related_grade5
     events = selectors.stopping_rule_events()
     count = len({e.participant_id for e in events})
@@ -222,8 +273,6 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
         alerts.alert_stopping_rule_triggered(study=study, ae=ae, events=events, count=count)
     elif 0 < count < study.stopping_threshold and count > before:
         alerts.alert_stopping_rule_warning(study=study, ae=ae, events=events, count=count)
-    if ae.serious and not ae.voided and (previous is None or not previous.serious):
-        alerts.alert_sae(study=study, ae=ae)
     return halted
 
 

@@ -20,12 +20,15 @@ from scr_escc.middleware import LOCKED_OUT
 from scr_escc.models import Alert
 from scr_escc.selectors import sites_visible_to, study_status
 from scr_escc.throttles import TokenThrottle
+from scr_escc.transactions import DatabaseBusy, is_retryable
 
 
 def exception_handler(exc, context):
     """Domain refusals → 409 {"detail"}; model validation → 400 field errors; the rest as DRF."""
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message}, status=exc.status_code)
+    if is_retryable(exc):  # a deadlock in a path without retry_on_conflict: "try again", not a 500
+        return Response({"detail": DatabaseBusy().message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, StaleEdit):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
