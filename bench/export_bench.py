@@ -7,9 +7,10 @@ Runs on its own embedded PostgreSQL cluster (.data/bench). Loads the rows once (
 runs), then in one process times, alternately and `--repeat` times each:
 
   * ours: `reports.exports.start_export()` — the streamed generator the page and the API
-    return — consumed chunk by chunk the way the WSGI server sends it;
-  * COPY: `COPY (<the very same SELECT>) TO STDOUT WITH (FORMAT csv)` through psycopg2,
-    into a sink that only counts bytes (the database's own best case).
+    return (PostgreSQL writes the CSV, Python passes ~1 MB chunks on, plus the audit record) —
+    consumed chunk by chunk the way the WSGI server sends it;
+  * COPY: `COPY (<the dataset's cells SELECT>) TO STDOUT WITH (FORMAT csv)` through psycopg,
+    only counting the bytes (the database's own best case).
 
 Memory: the peak resident set size sampled every 2 ms during the run, minus the size just
 before it. Prints a Markdown table for docs/PERFORMANCE.md and writes bench/results/export.json.
@@ -154,14 +155,6 @@ def load(rows: int) -> User:
     return admin
 
 
-class CountingSink:
-    def __init__(self):
-        self.bytes = 0
-
-    def write(self, data):
-        self.bytes += len(data)
-
-
 def run_ours(admin) -> dict:
     with PeakRss() as memory:
         started = time.perf_counter()
@@ -175,14 +168,15 @@ def run_ours(admin) -> dict:
 def run_copy() -> dict:
     dataset = DATASETS["adverse_events"]
     sql, params = dataset.cells(list(dataset.columns)).query.sql_with_params()
-    sink = CountingSink()
+    size = 0
     with PeakRss() as memory:
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            query = cursor.mogrify(sql, params).decode()
-            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink)
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+                for data in copy:
+                    size += len(data)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "bytes": sink.bytes, "rows": AdverseEvent.objects.count(), "rss_growth": memory.growth}
+    return {"seconds": seconds, "bytes": size, "rows": AdverseEvent.objects.count(), "rss_growth": memory.growth}
 
 
 def main() -> None:
@@ -211,7 +205,7 @@ def main() -> None:
         "ours": summary(ours),
         "copy": summary(copy),
         "repeat": args.repeat,
-        "postgres": connection.cursor().connection.server_version,
+        "postgres": connection.pg_version,
         "python": sys.version.split()[0],
     }
     result["throughput_ratio"] = result["ours"]["rows_per_second"] / result["copy"]["rows_per_second"]
@@ -227,7 +221,7 @@ def main() -> None:
             f"{r['rows_per_second']:,.0f} | {r['peak_rss_growth_mb']:.1f} MB |"
         )
     print(
-        f"\nthroughput: ours = {result['throughput_ratio']:.0%} of COPY (target ≥ 30%); "
+        f"\nthroughput: ours = {result['throughput_ratio']:.0%} of COPY (target ≥ 80%); "
         f"memory growth {result['ours']['peak_rss_growth_mb']:.1f} MB (target < 50 MB)"
     )
 

@@ -6,7 +6,7 @@ The clinical apps describe their own datasets (`enrollment/exports.py`, `safety/
 """
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -40,6 +40,7 @@ from scr_escc.csvexport import (
     neutralize,
     safe_text,
     shift_iso,
+    stream_copy,
     stream_csv,
 )
 from scr_escc.models import Alert, PhaseTransition, Site, Study, User
@@ -337,6 +338,15 @@ def deidentification_key() -> bytes:
     return (configured or hashlib.sha256(f"deidentification:{settings.SECRET_KEY}".encode()).hexdigest()).encode()
 
 
+def pseudonym_offsets(*, key: bytes) -> dict[str, int]:
+    """Every patient pseudonym a dataset can hold (`csvexport.patient_pseudonym`: USUBJID, which is
+    STUDYID-SUBJID, or the screening number of a patient never enrolled) → its date offset."""
+    protocol = Study._meta.get_field("protocol").default
+    pseudonyms = [f"{protocol}-{s}" for s in Participant.objects.values_list("subject_id", flat=True)]
+    pseudonyms += Screening.objects.values_list("screening_number", flat=True)
+    return {p: date_offset(p, key=key) for p in pseudonyms}
+
+
 def start_export(*, user, dataset: str, deidentified: bool, channel: str = ExportRecord.Channel.PAGE) -> Export:
     """Record the export in the audit trail and return its streamed CSV."""
     if not user.has_perm(EXPORT_PERMISSION):
@@ -345,16 +355,17 @@ def start_export(*, user, dataset: str, deidentified: bool, channel: str = Expor
     record = ExportRecord.objects.create(
         user=user, dataset=data.name, options={"deidentified": deidentified}, channel=channel
     )
-    columns = data.columns_for(deidentified=deidentified)
-    if data.rows is not None:
-        rows: Iterable = data.rows(deidentified)
-    elif deidentified:
-        rows = data.deidentified_rows(columns, key=deidentification_key())
-    else:
-        rows = data.iter_rows(columns)
 
     def finish(row_count: int) -> None:
         ExportRecord.objects.filter(pk=record.pk).update(row_count=row_count, completed_at=timezone.now())
+
+    columns = data.columns_for(deidentified=deidentified)
+    header = [c.name for c in columns]
+    if data.rows is not None:
+        content = stream_csv(header, data.rows(deidentified), on_done=finish)
+    else:
+        offsets = pseudonym_offsets(key=deidentification_key()) if deidentified else None
+        content = stream_copy(header, data.copy_query(columns, offsets=offsets), on_done=finish)
 
     def in_one_snapshot(chunks: Iterator[bytes]) -> Iterator[bytes]:
         # One transaction: every row from the same snapshot, and a server-side cursor that
@@ -367,7 +378,7 @@ def start_export(*, user, dataset: str, deidentified: bool, channel: str = Expor
     return Export(
         record=record,
         filename=f"scr-escc-01_{data.name}{suffix}_{stamp}.csv",
-        content=in_one_snapshot(stream_csv([c.name for c in columns], rows, on_done=finish)),
+        content=in_one_snapshot(content),
     )
 
 

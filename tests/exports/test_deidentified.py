@@ -8,10 +8,19 @@ import pytest
 from django.utils import timezone
 
 from deviations.services import record_deviation
-from reports.exports import start_export
+from reports.exports import DATASETS, deidentification_key, start_export
 from safety.services import void_adverse_event
-from scr_escc.csvexport import MAX_DATE_SHIFT_DAYS, read_back
-from tests.factories import make_ae, make_participant
+from scr_escc.csvexport import (
+    DATE,
+    DATETIME,
+    MAX_DATE_SHIFT_DAYS,
+    date_offset,
+    patient_pseudonym,
+    read_back,
+    shift_iso,
+    stream_copy,
+)
+from tests.factories import make_ae, make_participant, make_screening
 
 
 def _export(user, dataset, deidentified):
@@ -71,3 +80,29 @@ def test_the_dictionary_says_what_the_variant_contains(trial, login, coordinator
     page = login(coordinator).get("/exports/dictionary/").content.decode()
     assert 'data-testid="deidentified-variant"' in page
     assert "shifted per participant" in page and "dropped (free text)" in page
+
+
+@pytest.mark.parametrize("dataset", ["screening", "participants", "adverse_events", "deviations", "allocations"])
+def test_every_date_is_shifted_exactly_by_its_patients_offset(dataset, trial, sh01, coordinator, admin_user):
+    """PostgreSQL shifts the dates (in the COPY query); the Python definition is the oracle."""
+    make_screening(site=sh01, user=coordinator, ecog=4, inc3=False)  # a screen failure: SCRNUM is its pseudonym
+    columns = {c.name: c for c in DATASETS[dataset].columns}
+    real, hidden = _export(admin_user, dataset, False), _export(admin_user, dataset, True)
+    assert len(real) == len(hidden)
+    key = deidentification_key()
+    checked = 0
+    for row, shifted in zip(real, hidden, strict=True):
+        offset = date_offset(patient_pseudonym(row), key=key)
+        for name, value in shifted.items():
+            if columns[name].type in (DATE, DATETIME):
+                assert value == (shift_iso(row[name], offset) or ""), (name, row)
+                checked += bool(value)
+    assert checked or dataset == "allocations"
+
+
+def test_a_patient_missing_from_the_offsets_gets_blank_dates_never_real_ones(trial, admin_user):
+    dataset = DATASETS["participants"]
+    columns = dataset.columns_for(deidentified=True)
+    content = b"".join(stream_copy([c.name for c in columns], dataset.copy_query(columns, offsets={})))
+    rows = read_back(content)
+    assert rows and all(row["ENRLDTC"] == "" for row in rows)

@@ -311,6 +311,16 @@ def test_an_interrupted_download_stays_recorded_as_incomplete(login, admin_user,
     assert "incomplete" in login(admin_user).get("/exports/").content.decode()
 
 
+def test_a_download_closed_in_the_middle_of_copy_leaves_the_connection_usable(login, admin_user, trial, monkeypatch):
+    monkeypatch.setattr(csvexport, "COPY_CHUNK_BYTES", 1)  # one chunk per row
+    export = start_export(user=admin_user, dataset="screening", deidentified=False)
+    header, first_row = next(export.content), next(export.content)
+    assert header.startswith(b"\xef\xbb\xbfSTUDYID,") and first_row.count(b"\n") == 1
+    export.content.close()  # the client went away while PostgreSQL was still sending rows
+    assert ExportRecord.objects.get().completed_at is None  # the same connection answers again
+    assert Screening.objects.count() > 1
+
+
 def test_rows_stream_in_chunks(login, admin_user, trial, monkeypatch):
     monkeypatch.setattr(csvexport, "CHUNK_ROWS", 1)
     chunks = list(csvexport.stream_csv(["A"], iter([("1",), ("2",), ("3",)]), chunk_rows=1))
