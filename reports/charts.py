@@ -1,11 +1,21 @@
-"""Charts for the PI dashboard, drawn on the server as SVG (no JavaScript, no CDN, prints well)."""
+"""Charts for the PI dashboard, drawn on the server as SVG (no JavaScript, no CDN, prints well).
 
+Drawing with matplotlib takes about 100 ms a chart, so each SVG is kept in the cache under a
+hash of exactly what it shows (its data and labels): the same data is never drawn twice, and
+a new enrollment or AE changes the key, so a chart is never stale.
+"""
+
+import hashlib
 import io
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import wraps
 from html import escape
 
 import matplotlib
+from django.core.cache import cache
 
 matplotlib.use("Agg")
 from matplotlib import dates as mdates  # noqa: E402
@@ -19,6 +29,26 @@ COLORS = {
     "grade": ["#adb5bd", "#ffc107", "#fd7e14", "#dc3545", "#212529"],
 }
 plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False})
+
+
+CACHE_SECONDS = 7 * 24 * 3600
+DRAWING_VERSION = 1  # raise it when a chart's drawing code changes, so cached SVGs are redrawn
+
+
+def cached_by_data(draw: Callable[..., str]) -> Callable[..., str]:
+    """Keep the SVG `draw(*data)` returns under a hash of the data itself."""
+
+    @wraps(draw)
+    def wrapper(*args, **kwargs) -> str:
+        shown = json.dumps([draw.__name__, DRAWING_VERSION, args, kwargs], default=str, sort_keys=True)
+        key = "chart:" + hashlib.sha256(shown.encode()).hexdigest()
+        svg = cache.get(key)
+        if svg is None:
+            svg = draw(*args, **kwargs)
+            cache.set(key, svg, CACHE_SECONDS)
+        return svg
+
+    return wrapper
 
 
 def _svg(figure: Figure, title: str) -> str:
@@ -37,6 +67,7 @@ def _empty(title: str, message: str) -> str:
     )
 
 
+@cached_by_data
 def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict[str, str]) -> str:
     title = "Cumulative enrollment by cohort"
     if not timeline:
@@ -72,6 +103,7 @@ def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict
     return _svg(figure, title)
 
 
+@cached_by_data
 def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, str]) -> str:
     title = "Enrollment by site"
     if not rows:
@@ -89,6 +121,7 @@ def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, st
     return _svg(figure, title)
 
 
+@cached_by_data
 def aes_by_grade(counts: dict[int, int]) -> str:
     title = "Adverse events by CTCAE grade"
     if not any(counts.values()):
