@@ -163,7 +163,13 @@ class AdverseEvent(AuditedModel, VoidableModel):
         indexes = [
             models.Index(
                 fields=["grade", "treatment_related"], condition=models.Q(voided=False), name="ae_active_grade_related"
-            )
+            ),
+            # The dashboard's worst grade per participant, read from the index alone.
+            models.Index(
+                fields=["participant", "grade"], condition=models.Q(voided=False), name="ae_active_participant_grade"
+            ),
+            # The AE list's default order (newest onset first): its first page without sorting every AE.
+            models.Index(fields=["-onset_date", "-id"], name="ae_newest_onset"),
         ]
 
     def __str__(self) -> str:
