@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from scr_escc.transactions import DatabaseBusy, is_retryable
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,6 +22,11 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if is_retryable(exception):  # a deadlock outside a retried service: "try again", not a 500
+            logger.warning("%s %s: %s", request.method, request.path, exception)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": DatabaseBusy().message}, status=503)
+            return render(request, "503.html", status=503)
         if request.path.startswith("/api/"):
             logger.exception("Unhandled error in %s %s", request.method, request.path)
             return JsonResponse({"detail": "Server error. The failure was logged."}, status=500)

@@ -98,3 +98,15 @@ def test_inside_a_callers_transaction_the_error_goes_up_unretried():
     with pytest.raises(OperationalError):
         deadlocks()  # the test's own transaction is open: only its owner could retry
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"), [("/api/v1/screenings/", "application/json"), ("/screenings/new/", "text/html")]
+)
+def test_a_deadlock_outside_a_service_is_a_503_try_again_never_a_500(path, content_type, rf):
+    from scr_escc.middleware import ApiErrorMiddleware
+
+    response = ApiErrorMiddleware(lambda request: None).process_exception(rf.post(path), deadlock())
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith(content_type)
+    assert "try again" in response.content.decode().lower()
