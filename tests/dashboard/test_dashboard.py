@@ -205,23 +205,3 @@ def test_query_count_does_not_grow_with_the_data(login, pi, sh01, coordinator, s
     large = _dashboard_queries(client)
     assert large == small, f"{small} queries with 10 participants, {large} with 2,000"
     assert small <= 32  # 28 before the sign-off list, the undelivered-alert banner and the second-factor check
-
-
-def test_charts_are_drawn_once_per_state_of_the_data(login, pi, known_trial, coordinator, monkeypatch):
-    """matplotlib runs only when what a chart shows changed (the SVG is cached under its data)."""
-    from django.core.cache import cache
-
-    from reports import charts
-
-    cache.clear()
-    drawn = []
-    draw = charts._svg
-    monkeypatch.setattr(charts, "_svg", lambda figure, title: drawn.append(title) or draw(figure, title))
-    client = login(pi)
-    assert client.get("/dashboard/").status_code == 200
-    assert len(drawn) == 3
-    assert client.get("/dashboard/").status_code == 200
-    assert len(drawn) == 3  # the same data: nothing drawn again
-    make_ae(participant=known_trial[0][1], user=coordinator, grade=4, term="Anemia")
-    assert client.get("/dashboard/").status_code == 200
-    assert drawn[3:] == ["Adverse events by CTCAE grade"]  # only the chart whose data changed
