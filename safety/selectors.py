@@ -40,6 +40,18 @@ def deaths_awaiting_sign_off(*, site=None) -> list[AdverseEvent]:
     return list(aes.select_related("participant", "participant__site").order_by("death_date", "pk"))
 
 
+def adverse_event_rows_visible_to(user) -> QuerySet[AdverseEvent]:
+    """The AE list's rows: only the columns the list shows, so a sort by any column sorts narrow
+    rows (the CTCAE term's five grade texts made each row 766 bytes and spilled the sort to disk)."""
+    shown = "term soc grade serious treatment_related onset_date outcome voided participant__subject_id"
+    return (
+        adverse_events_visible_to(user)
+        .select_related(None)
+        .select_related("participant__site")
+        .only(*shown.split(), "participant", "participant__site", "participant__site__code")
+    )
+
+
 def adverse_events_visible_to(user) -> QuerySet[AdverseEvent]:
     return scope_to_user(
         AdverseEvent.objects.select_related("participant", "participant__site", "ctcae_term"),

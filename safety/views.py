@@ -117,7 +117,9 @@ class AdverseEventFilter(django_filters.FilterSet):
 @login_required
 def ae_list(request):
     filterset = AdverseEventFilter(
-        request.GET, queryset=selectors.adverse_events_visible_to(request.user), sites=sites_visible_to(request.user)
+        request.GET,
+        queryset=selectors.adverse_event_rows_visible_to(request.user),
+        sites=sites_visible_to(request.user),
     )
     table = AdverseEventTable(filterset.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
