@@ -100,7 +100,10 @@ def _database_from_env() -> dict:
     # (postgres://user@%2Fpath%2Fto%2Fsocket:5432/db); libpq wants the plain path.
     config["HOST"] = urllib.parse.unquote(config.get("HOST") or "")
     config["ATOMIC_REQUESTS"] = False
-    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # Each web thread keeps its connection for a minute (checked before reuse): opening one per
+    # request cost PostgreSQL more CPU than the queries themselves (bench/load_bench.py).
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: it suits long analytic queries, and cost this app's 10–300 ms page
     # queries up to 200 ms of compiling each (measured on the dashboard).
     config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
