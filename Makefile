@@ -20,9 +20,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m config.devstack test $(ARGS)
 
-## Benchmarks of bench/ (numbers go to docs/PERFORMANCE.md)
+## Benchmarks of bench/ (numbers go to docs/PERFORMANCE.md): the load benchmark (locust, gunicorn), then
+## the CSV export. ARGS="--rows 50000" goes to the export; ARGS="bench/load_bench.py --profile" runs one alone.
 bench: $(STAMP)
-	$(PY) -m config.devstack bench bench/export_bench.py $(ARGS)
+	$(PY) -m config.devstack bench $(ARGS)
 
 ## ruff, and the house's import contracts (pyproject.toml [tool.importlinter])
 lint: $(STAMP)

@@ -231,9 +231,27 @@ def test(args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
+    """`bench`: every benchmark, one after the other (options go to the export benchmark, as
+    before); `bench SCRIPT [OPTIONS]`: that one alone. All on one cluster (.data/bench), each in
+    its own database: `bench` for the export, `load` (a fresh copy of `load_seed`) for the load.
+
+    The load benchmark measures writes as production makes them: the cluster syncs its WAL
+    (fsync, synchronous_commit) while it runs; the others keep the fast settings of `fast=True`.
+    """
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    with Stack("bench", fast=True, database="bench"):
-        return subprocess.run([PYTHON, *args], cwd=ROOT).returncode
+    runs = [args] if args and args[0].endswith(".py") else [["bench/load_bench.py"], ["bench/export_bench.py", *args]]
+    stack = Stack("bench", fast=True, database="bench")
+    with stack:
+        returncode = 0
+        for run in runs:
+            if stack.postgres:
+                durable = "on" if Path(run[0]).name == "load_bench.py" else "off"
+                stack.postgres.server.psql(
+                    f"ALTER SYSTEM SET fsync = {durable}; ALTER SYSTEM SET synchronous_commit = {durable}; "
+                    f"ALTER SYSTEM SET full_page_writes = {durable}; SELECT pg_reload_conf();"
+                )
+            returncode = subprocess.run([PYTHON, *run], cwd=ROOT).returncode or returncode
+        return returncode
 
 
 def main(argv: list[str]) -> int:
