@@ -165,7 +165,7 @@ def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, st
     for site, cohort, n in rows:
         counts[(site, cohort)] = counts.get((site, cohort), 0) + n
     ticks = integer_ticks(max(sum(counts[(s, c)] for c in ("run_in", "randomized")) for s in sites))
-    frame = _frame(340, ticks, bottom_margin=30)
+    frame = _frame(300, ticks, bottom_margin=30)
     start, slot = _bars(frame, sites)
     body = _y_axis(frame, ticks, "participants")
     for i, site in enumerate(sites):
@@ -193,7 +193,7 @@ def aes_by_grade(counts: dict[int, int]) -> str:
         return _empty(title, "No adverse events recorded.")
     grades = sorted(counts)
     ticks = integer_ticks(max(counts.values()))
-    frame = _frame(340, ticks, top=20, bottom_margin=30)
+    frame = _frame(300, ticks, top=20, bottom_margin=30)
     start, slot = _bars(frame, [str(g) for g in grades])
     body = _y_axis(frame, ticks, "events")
     for i, grade in enumerate(grades):
