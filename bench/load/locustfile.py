@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import gevent
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, between, constant, events, task
 from locust.contrib.fasthttp import FastHttpSession
 
 DATA = json.loads(Path(os.environ["SCR_LOAD_USERS"]).read_text())
@@ -379,6 +379,23 @@ class Monitor(Person):
         self.api_get(
             f"/api/v1/participants/{subject[0]}/adverse-events/", "/api/v1/participants/{subject_id}/adverse-events/"
         )
+
+
+class SoloReader(Monitor):
+    """One person alone on the server (the PI): the dashboard and every list page and list API
+    a monitor reads, one after another with 0.2 s between clicks — each page's own speed."""
+
+    fixed_count = 1
+    pool = "dashboard"
+    wait_time = constant(0.2)
+
+    @task(3)
+    def dashboard(self):
+        self.page("/dashboard/", "/dashboard/")
+
+    @task(1)
+    def dashboard_site(self):
+        self.page("/dashboard/", "/dashboard/?site=", {"site": random.choice(list(SITE_PK))})
 
 
 def _interleaved_staff() -> list:
