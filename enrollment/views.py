@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,6 @@ from scr_escc.audit import ensure_not_voided
 from scr_escc.selectors import sites_visible_to
 from scr_escc.views import (
     apply_change,
-    apply_validation_error,
     refusals_as_messages,
     render_history,
     save_edit,
@@ -46,16 +45,16 @@ def screening_create(request, previous_pk=None):
         initial["site"] = previous.site
     form = ScreeningForm(request.POST or None, sites=sites, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            screening = services.create_screening(
+        screening = apply_change(
+            form,
+            lambda: services.create_screening(
                 site=form.cleaned_data.get("site"),
                 data=form.cleaned_data,
                 user=request.user,
                 previous_screening=previous,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
+            ),
+        )
+        if screening is not None:
             _verdict_message(request, screening)
             return redirect("screening-detail", pk=screening.pk)
     return render(request, "enrollment/screening_form.html", {"form": form, "previous": previous})

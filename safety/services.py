@@ -260,9 +260,8 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
     Returns True when this change halted the study.
     """
     _update_vital_status(ae=ae, previous=previous, user=user)
-    if ae.serious and not ae.voided and (previous is None or not previous.serious):
-        alerts.alert_sae(study=study, ae=ae)
     if ae.grade != 5 and (previous is None or previous.grade != 5):
+        _alert_if_newly_serious(study=study, ae=ae, previous=previous)
         return False  # only a Grade 5 AE can change the stopping-rule count
     before = study.treatment_related_grade5
     events = selectors.stopping_rule_events()
@@ -273,7 +272,13 @@ def _after_change(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | No
         alerts.alert_stopping_rule_triggered(study=study, ae=ae, events=events, count=count)
     elif 0 < count < study.stopping_threshold and count > before:
         alerts.alert_stopping_rule_warning(study=study, ae=ae, events=events, count=count)
+    _alert_if_newly_serious(study=study, ae=ae, previous=previous)  # after the recount: it states the count
     return halted
+
+
+def _alert_if_newly_serious(*, study: Study, ae: AdverseEvent, previous: AdverseEvent | None) -> None:
+    if ae.serious and not ae.voided and (previous is None or not previous.serious):
+        alerts.alert_sae(study=study, ae=ae)
 
 
 def _update_vital_status(*, ae: AdverseEvent, previous: AdverseEvent | None, user) -> None:

@@ -3,7 +3,6 @@ import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from scr_escc.models import Site
 from scr_escc.selectors import get_study, sites_visible_to
 from scr_escc.views import (
     apply_change,
-    apply_validation_error,
     refusals_as_messages,
     render_history,
     save_edit,
@@ -131,11 +129,11 @@ def ae_create(request, subject_id):
     participant = participant_get_for_user(request.user, subject_id)
     form = AdverseEventForm(request.POST or None, participant=participant)
     if request.method == "POST" and form.is_valid():
-        try:
-            ae = services.record_adverse_event(participant=participant, data=form.cleaned_data, user=request.user)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
+        ae = apply_change(
+            form,
+            lambda: services.record_adverse_event(participant=participant, data=form.cleaned_data, user=request.user),
+        )
+        if ae is not None:
             _saved_message(request, ae)
             return redirect("participant-detail", subject_id=participant.subject_id)
     return render(request, "safety/ae_form.html", {"form": form, "participant": participant})

@@ -22,7 +22,7 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if is_retryable(exception):  # a deadlock outside a retried service: "try again", not a 500
+        if is_retryable(exception) or isinstance(exception, DatabaseBusy):  # "try again", never a 500
             logger.warning("%s %s: %s", request.method, request.path, exception)
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": DatabaseBusy().message}, status=503)

@@ -110,3 +110,34 @@ def test_a_deadlock_outside_a_service_is_a_503_try_again_never_a_500(path, conte
     assert response.status_code == 503
     assert response["Content-Type"].startswith(content_type)
     assert "try again" in response.content.decode().lower()
+
+
+@pytest.mark.django_db
+def test_pages_that_save_say_try_again_when_the_database_stays_busy(login, coordinator, sh01, monkeypatch):
+    """After the last attempt the form says so, with nothing saved: never a 500."""
+    from enrollment import services as enrollment_services
+    from enrollment.models import Screening
+    from safety import services as safety_services
+    from safety.models import AdverseEvent
+    from tests.enrollment.test_consistency_checks import form_post
+    from tests.factories import eligible_screening_data, make_ae, make_participant
+    from tests.safety.ae_payloads import ae_form_post
+
+    participant = make_participant(site=sh01, user=coordinator)
+    template = make_ae(participant=participant, user=coordinator)
+    screenings, aes = Screening.objects.count(), AdverseEvent.objects.count()
+
+    def busy(**kwargs):
+        raise DatabaseBusy()
+
+    monkeypatch.setattr(enrollment_services, "create_screening", busy)
+    monkeypatch.setattr(safety_services, "record_adverse_event", busy)
+    client = login(coordinator)
+    for url, post in (
+        ("/screenings/new/", form_post(eligible_screening_data(), sh01)),
+        (f"/participants/{participant.subject_id}/adverse-events/new/", ae_form_post(template)),
+    ):
+        response = client.post(url, post)
+        assert response.status_code == 200, url
+        assert "nothing was saved. Please try again." in response.content.decode(), url
+    assert (Screening.objects.count(), AdverseEvent.objects.count()) == (screenings, aes)

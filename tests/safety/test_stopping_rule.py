@@ -163,3 +163,18 @@ def test_resume_after_signed_reattribution_takes_the_data_manager_and_the_pi(
     transition = PhaseTransition.objects.get(to_phase="run_in")
     assert (transition.by, transition.signature.signer) == (pi, pi)
     assert "Re-attribution after autopsy" in transition.reason
+
+
+def test_the_sae_alert_of_a_death_states_the_count_after_that_death(sh01, coordinator, study):
+    """The SAE alert is written after the recount: it never reports the state before the death."""
+    from scr_escc.selectors import get_study
+
+    threshold = get_study().stopping_threshold
+    for _ in range(threshold):
+        ae = make_ae(
+            participant=make_participant(site=sh01, user=coordinator), user=coordinator, grade=5, related="definite"
+        )
+    assert get_study().phase == "halted"
+    body = Alert.objects.get(key=f"sae_reported:{ae.pk}").body
+    assert f"Stopping rule: {threshold} of {threshold}" in body
+    assert "phase: Halted" in body
