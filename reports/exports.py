@@ -37,6 +37,7 @@ from scr_escc.csvexport import (
     codes,
     date_offset,
     iso_datetime,
+    load_date_offsets,
     neutralize,
     safe_text,
     shift_iso,
@@ -361,24 +362,24 @@ def start_export(*, user, dataset: str, deidentified: bool, channel: str = Expor
 
     columns = data.columns_for(deidentified=deidentified)
     header = [c.name for c in columns]
-    if data.rows is not None:
-        content = stream_csv(header, data.rows(deidentified), on_done=finish)
-    else:
-        offsets = pseudonym_offsets(key=deidentification_key()) if deidentified else None
-        content = stream_copy(header, data.copy_query(columns, offsets=offsets), on_done=finish)
 
-    def in_one_snapshot(chunks: Iterator[bytes]) -> Iterator[bytes]:
-        # One transaction: every row from the same snapshot, and a server-side cursor that
-        # PostgreSQL streams instead of materialising (a cursor outside a transaction is WITH HOLD).
+    def in_one_transaction() -> Iterator[bytes]:
+        # One transaction: the offsets and the rows read together, a server-side cursor that
+        # PostgreSQL streams (one outside a transaction is WITH HOLD, materialised first).
         with transaction.atomic():
-            yield from chunks
+            if data.rows is not None:
+                yield from stream_csv(header, data.rows(deidentified), on_done=finish)
+                return
+            if deidentified:
+                load_date_offsets(pseudonym_offsets(key=deidentification_key()))
+            yield from stream_copy(header, data.copy_query(columns, shift_dates=deidentified), on_done=finish)
 
     stamp = timezone.localtime(record.started_at).strftime("%Y%m%d-%H%M")
     suffix = "-deidentified" if deidentified else ""
     return Export(
         record=record,
         filename=f"scr-escc-01_{data.name}{suffix}_{stamp}.csv",
-        content=in_one_snapshot(content),
+        content=in_one_transaction(),
     )
 
 

@@ -6,7 +6,8 @@ text of the cell — ISO 8601 dates, `Y`/`N` flags, `;`-joined lists, and free t
 formula-starting characters neutralised. PostgreSQL itself then writes the CSV
 (`COPY (SELECT …) TO STDOUT WITH (FORMAT csv)`, `stream_copy`), and Python passes its bytes
 through in chunks of about 1 MB: one CSV encoder, memory flat, the database's own speed.
-The de-identified export shifts dates in that same SELECT (`Dataset.copy_query`). Datasets
+The de-identified export shifts dates in that same SELECT (`Dataset.copy_query`), with the
+offsets in a temporary table (`load_date_offsets`). Datasets
 built in Python (the audit trail) go through `csv.writer` instead (`stream_csv`).
 
 CSV injection (OWASP): a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return
@@ -18,7 +19,6 @@ import csv
 import hashlib
 import hmac
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -212,13 +212,14 @@ class Dataset:
         """The rows as tuples of cell text, from a server-side cursor in chunks."""
         return self.cells(columns).iterator(chunk_size=CHUNK_ROWS)
 
-    def copy_query(self, columns: list[Column], *, offsets: dict[str, int] | None = None) -> tuple[str, list]:
+    def copy_query(self, columns: list[Column], *, shift_dates: bool = False) -> tuple[str, list]:
         """The SELECT that `COPY … TO STDOUT` turns into the CSV rows, and its parameters.
 
-        Empty cells are NULL, so they come out empty rather than as `""`. With `offsets` (a
-        patient pseudonym → days, see `date_offset`), every date and time of a row is moved by
-        its patient's offset in the same query. A pseudonym missing from `offsets` blanks the
-        row's dates instead of leaving them unshifted: missing data, never a leaked date.
+        Empty cells are NULL, so they come out empty rather than as `""`. With `shift_dates`,
+        every date and time of a row is moved by its patient's offset, read from the temporary
+        table `load_date_offsets()` filled in the same transaction (never from the statement's
+        text, which PostgreSQL may log). A pseudonym missing there blanks the row's dates instead
+        of leaving them unshifted: missing data, never a leaked date.
         """
         sql, params = self.cells(columns).query.sql_with_params()
         params = list(params)
@@ -226,12 +227,11 @@ class Dataset:
         dated = {i for i, c in enumerate(columns) if c.type in (DATE, DATETIME)}
         pseudonym, pseudonym_params = _pseudonym_sql(names)
         source = f"({sql}) AS cells"
-        if offsets is not None and dated and pseudonym:
-            source = (
-                f"(SELECT cells.*, CASE WHEN {pseudonym} IS NULL THEN 0 ELSE (%s::jsonb ->> {pseudonym})::int END "
-                f"AS shift FROM {source}) AS cells"
-            )
-            params = [*pseudonym_params, json.dumps(offsets), *pseudonym_params, *params]
+        if shift_dates and dated and pseudonym:
+            lookup = f"(SELECT o.days FROM {OFFSETS_TABLE} AS o WHERE o.pseudonym = {pseudonym})"
+            shift = f"CASE WHEN {pseudonym} IS NULL THEN 0 ELSE {lookup} END AS shift"
+            source = f"(SELECT cells.*, {shift} FROM {source}) AS cells"
+            params = [*pseudonym_params, *pseudonym_params, *params]
         else:
             dated = set()
         cells = []
@@ -241,6 +241,25 @@ class Dataset:
                 cell = f"to_char(left({cell}, 10)::date + cells.shift, 'YYYY-MM-DD') || substr({cell}, 11)"
             cells.append(cell)
         return f"SELECT {', '.join(cells)} FROM {source}", params
+
+
+OFFSETS_TABLE = "export_date_offsets"
+
+
+def load_date_offsets(offsets: dict[str, int]) -> None:
+    """Put the patients' date offsets (pseudonym → days) where `copy_query(shift_dates=True)`
+    reads them: a temporary table of this connection, dropped when the transaction ends."""
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {OFFSETS_TABLE} (pseudonym text PRIMARY KEY, days integer NOT NULL) "
+            "ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {OFFSETS_TABLE}")
+        with cursor.copy(f"COPY {OFFSETS_TABLE} (pseudonym, days) FROM STDIN") as copy:
+            for pseudonym, days in offsets.items():
+                copy.write_row((pseudonym, days))
+        cursor.execute(f"ANALYZE {OFFSETS_TABLE}")
 
 
 def _pseudonym_sql(names: list[str]) -> tuple[str, list]:
