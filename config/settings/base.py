@@ -106,7 +106,10 @@ def _database_from_env() -> dict:
     config["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: it suits long analytic queries, and cost this app's 10–300 ms page
     # queries up to 200 ms of compiling each (measured on the dashboard).
-    config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Added to any `options` the URL gives. (Behind PgBouncer, which refuses startup options,
+    # set it on the database instead: ALTER DATABASE … SET jit = off.)
+    options = config.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return config
 
 
