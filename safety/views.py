@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tables2 import RequestConfig
@@ -63,17 +62,9 @@ class AdverseEventTable(tables.Table):
         )
         attrs = {"class": "table table-sm table-hover align-middle"}
         order_by = ("-onset_date",)
-        row_attrs = {
-            "class": lambda record: (
-                "text-decoration-line-through text-muted"
-                if record.voided
-                else ("table-danger" if record.grade == 5 else "")
-            )
-        }
-
-    def render_grade(self, value):
-        css = "text-bg-danger" if value >= 4 else "text-bg-warning" if value == 3 else "text-bg-secondary"
-        return format_html('<span class="badge {}">{}</span>', css, value)
+        # The rows are written by this template (the colour of voided and Grade 5 rows, the
+        # grade badge): django-tables2 rendering every cell cost about 0.8 ms a row.
+        template_name = "safety/ae_table.html"
 
 
 class AdverseEventFilter(django_filters.FilterSet):
