@@ -39,6 +39,7 @@ from scr_escc.csvexport import (
     iso_datetime,
     load_date_offsets,
     neutralize,
+    patient_pseudonym,
     safe_text,
     shift_iso,
     stream_copy,
@@ -342,9 +343,10 @@ def deidentification_key() -> bytes:
 def pseudonym_offsets(*, key: bytes) -> dict[str, int]:
     """Every patient pseudonym a dataset can hold (`csvexport.patient_pseudonym`: USUBJID, which is
     STUDYID-SUBJID, or the screening number of a patient never enrolled) → its date offset."""
-    protocol = Study._meta.get_field("protocol").default
-    pseudonyms = [f"{protocol}-{s}" for s in Participant.objects.values_list("subject_id", flat=True)]
-    pseudonyms += Screening.objects.values_list("screening_number", flat=True)
+    pseudonyms = [patient_pseudonym({"SUBJID": s}) for s in Participant.objects.values_list("subject_id", flat=True)]
+    pseudonyms += [
+        patient_pseudonym({"SCRNUM": n}) for n in Screening.objects.values_list("screening_number", flat=True)
+    ]
     return {p: date_offset(p, key=key) for p in pseudonyms}
 
 

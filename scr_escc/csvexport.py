@@ -202,15 +202,11 @@ class Dataset:
         return self.count() if self.count is not None else self.queryset().count()
 
     def cells(self, columns: list[Column]) -> QuerySet:
-        """One query whose rows are the CSV's cells, already text (the benchmark COPYs this same query)."""
+        """One query whose rows are the CSV's cells, already text (`copy_query` wraps it)."""
         cells = {
             f"c{i}": as_text(F(c.source)) if isinstance(c.source, str) else c.source for i, c in enumerate(columns)
         }
         return self.queryset().annotate(**cells).values_list(*cells)
-
-    def iter_rows(self, columns: list[Column]) -> Iterable[Iterable]:
-        """The rows as tuples of cell text, from a server-side cursor in chunks."""
-        return self.cells(columns).iterator(chunk_size=CHUNK_ROWS)
 
     def copy_query(self, columns: list[Column], *, shift_dates: bool = False) -> tuple[str, list]:
         """The SELECT that `COPY … TO STDOUT` turns into the CSV rows, and its parameters.

@@ -155,8 +155,9 @@ def test_negative_numbers_stay_numbers_and_plain_text_is_untouched(db):
             csvexport.Column("P", "", csvexport.TEXT, csvexport.safe_text("plain")),
         ),
     )
-    rows = list(dataset.iter_rows(list(dataset.columns)))
-    assert rows == [("-3", "'-3", "3 mg")]
+    columns = list(dataset.columns)
+    content = b"".join(csvexport.stream_copy([c.name for c in columns], dataset.copy_query(columns)))
+    assert csvexport.read_back(content) == [{"N": "-3", "T": "'-3", "P": "3 mg"}]
 
 
 def _dictionary(client) -> str:
