@@ -620,6 +620,23 @@ def report(results: dict) -> None:
 # --- main -------------------------------------------------------------------------------------
 
 
+def _writer_phase(name: str, args, *, pacing: float, title: str) -> dict:
+    """`args.writers` AE writers, each starting a new AE `pacing` seconds after the last."""
+    return {
+        "name": name,
+        "users": args.writers,
+        "spawn_rate": args.writers,
+        "seconds": args.writer_seconds,
+        "classes": ["AEWriter"],
+        "env": {
+            "SCR_LOAD_WRITERS": str(args.writers),
+            "SCR_LOAD_WRITER_PACING": str(pacing),
+            "SCR_LOAD_THINK": args.think,
+        },
+        "title": title,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50, help="people in the mix phase")
@@ -686,34 +703,20 @@ def main() -> int:
             "title": f"Mix: {args.users} people ({staff} site staff, {dashboard} PI/data-manager dashboard "
             f"sessions, {monitors} monitors), {think.replace(',', '–')} s between steps, {args.mix_seconds} s",
         },
-        "writers": {
-            "name": "writers",
-            "users": args.writers,
-            "spawn_rate": args.writers,
-            "seconds": args.writer_seconds,
-            "classes": ["AEWriter"],
-            "env": {
-                "SCR_LOAD_WRITERS": str(args.writers),
-                "SCR_LOAD_WRITER_PACING": str(args.writer_pacing),
-                "SCR_LOAD_THINK": think,
-            },
-            "title": f"AE writers: {args.writers} site staff posting AEs (grades 1–4) through the API, "
+        "writers": _writer_phase(
+            "writers",
+            args,
+            pacing=args.writer_pacing,
+            title=f"AE writers: {args.writers} site staff posting AEs (grades 1–4) through the API, "
             f"one every {args.writer_pacing} s each (± 50%), {args.writer_seconds} s",
-        },
-        "stress": {
-            "name": "stress",
-            "users": args.writers,
-            "spawn_rate": args.writers,
-            "seconds": args.writer_seconds,
-            "classes": ["AEWriter"],
-            "env": {
-                "SCR_LOAD_WRITERS": str(args.writers),
-                "SCR_LOAD_WRITER_PACING": str(args.stress_pacing),
-                "SCR_LOAD_THINK": think,
-            },
-            "title": f"Stress (no target): the same {args.writers} writers, one AE every {args.stress_pacing} s "
+        ),
+        "stress": _writer_phase(
+            "stress",
+            args,
+            pacing=args.stress_pacing,
+            title=f"Stress (no target): the same {args.writers} writers, one AE every {args.stress_pacing} s "
             f"each (± 50%), near the API's write throttle, {args.writer_seconds} s",
-        },
+        ),
     }
     wanted = [p for p in args.phases.split(",") if p]
     port = _free_port()

@@ -381,21 +381,13 @@ class Monitor(Person):
         )
 
 
-class SoloReader(Monitor):
-    """One person alone on the server (the PI): the dashboard and every list page and list API
-    a monitor reads, one after another with 0.2 s between clicks — each page's own speed."""
+class SoloReader(Monitor, DashboardViewer):
+    """One person alone on the server (the PI): the dashboard's and the monitor's steps, one
+    after another with 0.2 s between clicks — each page's own speed."""
 
     fixed_count = 1
     pool = "dashboard"
     wait_time = constant(0.2)
-
-    @task(3)
-    def dashboard(self):
-        self.page("/dashboard/", "/dashboard/")
-
-    @task(1)
-    def dashboard_site(self):
-        self.page("/dashboard/", "/dashboard/?site=", {"site": random.choice(list(SITE_PK))})
 
 
 def _interleaved_staff() -> list:
