@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("safety.urls")),
     path("", include("randomization.urls")),
     path("", include("deviations.urls")),
+    path("", include("efficacy.urls")),
     path("", include("reports.urls")),
     path("api/v1/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

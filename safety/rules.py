@@ -25,6 +25,7 @@ def adverse_event_errors(
     has_other_grade5: bool,
     latest_other_onset: date | None = None,
     enrollment_date: date | None = None,
+    first_doses: Mapping[str, date | None] | None = None,
 ) -> dict[str, list[str]]:
     """Field errors for an AE's values.
 
@@ -33,7 +34,7 @@ def adverse_event_errors(
     date of death recorded elsewhere; `has_other_grade5` tells whether another (not voided)
     Grade 5 AE exists for the participant. `latest_other_onset` is the latest onset among
     the participant's other (not voided) AEs: a death cannot be dated before it, nor before
-    `enrollment_date`.
+    `enrollment_date`. `first_doses` gives each intervention's first dose (None: none recorded).
     """
     errors: dict[str, list[str]] = {}
     for part in (
@@ -49,6 +50,7 @@ def adverse_event_errors(
         ),
         seriousness_errors(ae),
         attribution_errors(ae, receives_radiotherapy=receives_radiotherapy),
+        before_first_dose_errors(ae, first_doses=first_doses or {}),
     ):
         for field, messages in part.items():
             errors.setdefault(field, []).extend(messages)
@@ -146,6 +148,34 @@ def date_errors(
         errors.add("end_date", _("An ongoing AE has no end date; clear one of them."))
     if not ae.get("ongoing") and end is None and ae.get("grade") != 5:
         errors.add("end_date", _("Give the end date, or mark the AE as ongoing."))
+    return errors
+
+
+def before_first_dose_errors(ae: Mapping, *, first_doses: Mapping[str, date | None]) -> dict[str, list[str]]:
+    """An AE that began before an intervention's first dose cannot be related to it.
+
+    Applies once the first dose is recorded; before that the treatment record is simply not
+    entered yet, and the treatment services refuse a first dose dated after a related AE's onset.
+    """
+    errors = _Errors()
+    onset = ae.get("onset_date")
+    for intervention in Intervention:
+        first = first_doses.get(intervention.value)
+        field = f"attribution_{intervention.value}"
+        if onset and first and onset < first and ae.get(field) in RELATED_ATTRIBUTIONS:
+            errors.add(
+                field,
+                _(
+                    "The AE began on %(onset)s, before the first dose of %(i)s (%(first)s): it cannot be "
+                    "%(level)s related to it. Choose “unrelated” or “unlikely”."
+                )
+                % {
+                    "onset": onset.isoformat(),
+                    "i": intervention.label,
+                    "first": first.isoformat(),
+                    "level": Attribution(ae.get(field)).label.lower(),
+                },
+            )
     return errors
 
 

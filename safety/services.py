@@ -7,6 +7,9 @@ Every other AE locks only its participant (and itself), so AE entry at different
 for different participants runs in parallel. Lock order: scr_escc.transactions.
 """
 
+from collections.abc import Callable, Mapping
+from datetime import date
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -32,6 +35,26 @@ AE_FIELDS = (
 ).split()
 
 
+# The first dose of each intervention, told by the app that records treatment (efficacy registers
+# it in its AppConfig.ready(); safety cannot import it). `lookup(participant) -> {"pd1": date|None, …}`.
+FirstDoseLookup = Callable[[Participant], Mapping[str, date | None]]
+_FIRST_DOSE_LOOKUPS: list[FirstDoseLookup] = []
+
+
+def register_first_dose_lookup(lookup: FirstDoseLookup) -> None:
+    if lookup not in _FIRST_DOSE_LOOKUPS:
+        _FIRST_DOSE_LOOKUPS.append(lookup)
+
+
+def first_doses(participant: Participant) -> dict[str, date | None]:
+    found: dict[str, date | None] = {}
+    for lookup in _FIRST_DOSE_LOOKUPS:
+        for code, day in lookup(participant).items():
+            if day is not None and (found.get(code) is None or day < found[code]):
+                found[code] = day
+    return found
+
+
 def receives_radiotherapy(participant: Participant) -> bool | None:
     """True for the run-in and Arm A, False for Arm B, None before randomization."""
     if participant.cohort == Cohort.RUN_IN:
@@ -55,6 +78,7 @@ def _validate(ae: AdverseEvent, participant: Participant) -> None:
         has_other_grade5=other_grade5.exists(),
         latest_other_onset=others.aggregate(latest=Max("onset_date"))["latest"] if ae.death_date else None,
         enrollment_date=participant.enrollment_date,
+        first_doses=first_doses(participant),
     )
     if ae.ctcae_term_id is None:
         errors.setdefault("ctcae_term", []).append(_("Choose a CTCAE v5.0 term."))

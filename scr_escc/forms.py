@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scr_escc.models import ESignature, Study
 from scr_escc.phases import LIMIT_FIELDS
-from scr_escc.services import FIXED_LIMIT
+from scr_escc.services import FIXED_LIMIT, SCHEDULE_FIELDS
 from scr_escc.signatures import MEANINGS
 
 
@@ -73,6 +73,7 @@ class StudySettingsForm(ReasonForChangeFormMixin, forms.ModelForm):
             "escalation_email",
             "two_factor_required",
             "stratify_by_site",
+            *SCHEDULE_FIELDS,
         ]
         widgets = {"safety_contact_emails": forms.Textarea(attrs={"rows": 2})}
 

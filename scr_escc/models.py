@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator, validate_email
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, validate_email
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -163,6 +163,32 @@ class Study(AuditedModel):
         _("stratify randomization by site"),
         default=False,
         help_text=_("Add site to the ECOG stratification. Cannot change once an allocation list exists."),
+    )
+    # The visit schedule (efficacy): tumour assessments from randomization (run-in: enrollment)
+    # until progression, then survival follow-up; treatment cycles.
+    assessment_interval_weeks = models.PositiveSmallIntegerField(
+        _("tumour assessment every (weeks)"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=_("Counted from randomization (run-in: from enrollment) until progression."),
+    )
+    assessment_window_days = models.PositiveSmallIntegerField(
+        _("visit window (± days)"),
+        default=7,
+        validators=[MaxValueValidator(30)],
+        help_text=_("An assessment or contact within this many days of its target date counts for that visit."),
+    )
+    followup_interval_weeks = models.PositiveSmallIntegerField(
+        _("survival follow-up every (weeks)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=_("Counted from progression."),
+    )
+    cycle_length_days = models.PositiveSmallIntegerField(
+        _("treatment cycle (days)"),
+        default=21,
+        validators=[MinValueValidator(7), MaxValueValidator(56)],
+        help_text=_("Day 1 of the next cycle is due this many days after the last one."),
     )
     escalation_email = models.EmailField(
         _("escalation address"),

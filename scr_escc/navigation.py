@@ -33,3 +33,24 @@ def menu_for(user) -> list[tuple[str, str]]:
         for item in items
         if not item.permissions or any(user.has_perm(p) for p in item.permissions)
     ]
+
+
+# Sections of the home page offered by apps above the core (e.g. the site worklist), per
+# permission; `render(request) -> str`. Shown in place of the list of links for those users.
+@dataclass(frozen=True)
+class HomePanel:
+    order: int
+    render: object
+    permissions: tuple[str, ...]
+
+
+_HOME_PANELS: dict[str, HomePanel] = {}
+
+
+def register_home_panel(*, name: str, order: int, render, permissions: tuple[str, ...]) -> None:
+    _HOME_PANELS[name] = HomePanel(order, render, permissions)
+
+
+def home_panels_for(request) -> list[str]:
+    panels = sorted(_HOME_PANELS.values(), key=lambda panel: panel.order)
+    return [panel.render(request) for panel in panels if any(request.user.has_perm(p) for p in panel.permissions)]

@@ -12,12 +12,19 @@ from scr_escc.audit import lock_for_change, require_reason, save_audited
 from scr_escc.models import Site, Study
 from scr_escc.phases import LIMIT_FIELDS
 
+SCHEDULE_FIELDS = (
+    "assessment_interval_weeks",
+    "assessment_window_days",
+    "followup_interval_weeks",
+    "cycle_length_days",
+)
 STUDY_SETTING_FIELDS = (
     *LIMIT_FIELDS,
     "safety_contact_emails",
     "escalation_email",
     "two_factor_required",
     "stratify_by_site",
+    *SCHEDULE_FIELDS,
 )
 FIXED_LIMIT = gettext_lazy(
     "Fixed since the first enrollment: only a protocol amendment signed by the PI changes it (Phase decisions)."

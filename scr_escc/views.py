@@ -24,6 +24,7 @@ from scr_escc.forms import (
     VoidRecordForm,
 )
 from scr_escc.models import Alert, PhaseTransition, ProtocolAmendment
+from scr_escc.navigation import home_panels_for
 from scr_escc.selectors import get_study, sites_visible_to, study_status
 
 T = TypeVar("T")
@@ -128,6 +129,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["status"] = study_status()
         context["sites"] = sites_visible_to(self.request.user)
         context["transitions"] = PhaseTransition.objects.select_related("by")[:5]
+        context["panels"] = home_panels_for(self.request)
         return context
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "safety",
     "randomization",
     "deviations",
+    "efficacy",
     "reports",
 ]
 

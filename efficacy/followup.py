@@ -1,0 +1,140 @@
+"""Progression judged clinically, new anticancer therapy, survival follow-up contacts; the death check."""
+
+from datetime import date
+
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from efficacy import records
+from efficacy.models import (
+    ClinicalProgression,
+    FollowUpContact,
+    NewAnticancerTherapy,
+    RadiotherapyCourse,
+    SystemicDose,
+    TumourAssessment,
+)
+from enrollment.models import Participant
+
+PROGRESSION_FIELDS = ("progression_date", "reason")
+THERAPY_FIELDS = ("start_date", "kind", "therapy")
+CONTACT_FIELDS = ("contact_date", "method", "notes")
+
+
+def _check_progression(participant: Participant, record: ClinicalProgression) -> None:
+    if record.voided:
+        return
+    records.raise_errors(
+        records.date_errors(
+            participant, record.progression_date, "progression_date", not_before=participant.enrollment_date
+        )
+    )
+    if not record.reason.strip():
+        records.raise_errors({"reason": [_("Say what showed the progression.")]})
+
+
+def _check_therapy(participant: Participant, record: NewAnticancerTherapy) -> None:
+    if not record.voided:
+        records.raise_errors(
+            records.date_errors(participant, record.start_date, "start_date", not_before=participant.enrollment_date)
+        )
+
+
+def _check_contact(participant: Participant, record: FollowUpContact) -> None:
+    if not record.voided:
+        records.raise_errors(
+            records.date_errors(
+                participant, record.contact_date, "contact_date", not_before=participant.enrollment_date
+            )
+        )
+
+
+def record_clinical_progression(*, participant: Participant, data: dict, user) -> ClinicalProgression:
+    return records.create(
+        record=ClinicalProgression(),
+        participant=participant,
+        data=data,
+        fields=PROGRESSION_FIELDS,
+        user=user,
+        check=_check_progression,
+        reason=_("Clinical progression recorded"),
+    )
+
+
+def record_new_therapy(*, participant: Participant, data: dict, user) -> NewAnticancerTherapy:
+    return records.create(
+        record=NewAnticancerTherapy(),
+        participant=participant,
+        data=data,
+        fields=THERAPY_FIELDS,
+        user=user,
+        check=_check_therapy,
+        reason=_("New anticancer therapy recorded"),
+    )
+
+
+def record_contact(*, participant: Participant, data: dict, user) -> FollowUpContact:
+    return records.create(
+        record=FollowUpContact(),
+        participant=participant,
+        data=data,
+        fields=CONTACT_FIELDS,
+        user=user,
+        check=_check_contact,
+        reason=_("Follow-up contact recorded"),
+    )
+
+
+# What each simple record kind is, for the generic pages and API: fields and checks in one place.
+KINDS = {
+    "clinical-progression": (ClinicalProgression, PROGRESSION_FIELDS, _check_progression),
+    "new-therapy": (NewAnticancerTherapy, THERAPY_FIELDS, _check_therapy),
+    "follow-up-contact": (FollowUpContact, CONTACT_FIELDS, _check_contact),
+}
+
+
+def update_simple(*, record, data: dict, user, reason, expected_version=None):
+    _model, fields, check = next(kind for kind in KINDS.values() if isinstance(record, kind[0]))
+    return records.update(
+        record=record,
+        data=data,
+        fields=fields,
+        user=user,
+        reason=reason,
+        check=check,
+        expected_version=expected_version,
+    )
+
+
+def void_simple(*, record, user, reason, expected_version=None):
+    return records.void(record=record, user=user, reason=reason, expected_version=expected_version)
+
+
+def latest_activity(participant: Participant) -> date | None:
+    """The latest date of any treatment, scan or contact of the participant (a death cannot precede it)."""
+    dates = [
+        SystemicDose.objects.filter(participant=participant, voided=False)
+        .exclude(change="omitted")
+        .aggregate(d=Max("administered_on"))["d"],
+        RadiotherapyCourse.objects.filter(participant=participant, voided=False).aggregate(d=Max("start_date"))["d"],
+        RadiotherapyCourse.objects.filter(participant=participant, voided=False).aggregate(d=Max("end_date"))["d"],
+        TumourAssessment.objects.filter(participant=participant, voided=False).aggregate(d=Max("assessment_date"))["d"],
+        FollowUpContact.objects.filter(participant=participant, voided=False).aggregate(d=Max("contact_date"))["d"],
+    ]
+    return max(filter(None, dates), default=None)
+
+
+def death_check(*, participant: Participant, death_date: date) -> dict:
+    """Registered with enrollment: a death cannot be dated before a dose, scan or contact of the participant."""
+    latest = latest_activity(participant)
+    if latest is not None and death_date < latest:
+        return {
+            "death_date": [
+                _(
+                    "The participant has treatment, a tumour assessment or a contact on %(d)s; the death cannot be "
+                    "dated before it."
+                )
+                % {"d": latest.isoformat()}
+            ]
+        }
+    return {}
