@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("safety.api_urls")),
     path("", include("randomization.api_urls")),
     path("", include("deviations.api_urls")),
+    path("", include("efficacy.api_urls")),
     path("", include("reports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -305,3 +305,50 @@ class FollowUpContact(EfficacyRecord):
 
     def __str__(self) -> str:
         return f"{_('Follow-up contact')} {self.contact_date}"
+
+
+# ---- Read-only views for the SDTM-shaped exports (created by migration 0002) -------------------
+
+
+class Exposure(models.Model):
+    """EX: one row per systemic dose and per radiotherapy course (a database view over both)."""
+
+    id = models.CharField(primary_key=True, max_length=20)  # "D<pk>" for a dose, "R<pk>" for a course
+    participant = models.ForeignKey(Participant, on_delete=models.DO_NOTHING, related_name="+")
+    treatment = models.CharField(max_length=20)  # agent or modality code
+    cycle = models.PositiveSmallIntegerField(null=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True)
+    dose = models.DecimalField(max_digits=8, decimal_places=2, null=True)
+    unit = models.CharField(max_length=10)
+    change = models.CharField(max_length=20)
+    change_reason = models.CharField(max_length=300)
+    fractions = models.PositiveSmallIntegerField(null=True)
+    target_site = models.CharField(max_length=200)
+    voided = models.BooleanField()
+    void_reason = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "efficacy_exposure"
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.treatment} {self.start_date}"
+
+
+class Disposition(models.Model):
+    """DS: progression (first RECIST PD, clinical progressions) and deaths (a database view)."""
+
+    id = models.CharField(primary_key=True, max_length=20)
+    participant = models.ForeignKey(Participant, on_delete=models.DO_NOTHING, related_name="+")
+    event = models.CharField(max_length=20)  # progression_recist | progression_clinical | death
+    event_date = models.DateField()
+    detail = models.TextField()  # typed by a person (a reason or cause): dropped without identifiers
+    defines_progression = models.BooleanField()  # the earliest progression: the progression date
+
+    class Meta:
+        managed = False
+        db_table = "efficacy_disposition"
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_date}"

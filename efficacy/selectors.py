@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
 from efficacy import recist, schedule
@@ -238,3 +238,15 @@ def efficacy_summary(participant: Participant, *, today: date | None = None) -> 
 
 def records_of(model, participant: Participant) -> QuerySet:
     return model.objects.filter(participant=participant).order_by("pk")
+
+
+def treatment_starts(participant_ids) -> dict[int, date]:
+    """The first dose of any study treatment per participant, in two aggregate queries."""
+    starts: dict[int, date] = {}
+    doses = SystemicDose.objects.filter(participant_id__in=participant_ids, voided=False).exclude(change="omitted")
+    courses = RadiotherapyCourse.objects.filter(participant_id__in=participant_ids, voided=False)
+    for queryset, day in ((doses, "administered_on"), (courses, "start_date")):
+        rows = queryset.values("participant_id").annotate(first=Min(day)).values_list("participant_id", "first")
+        for participant_id, first in rows:
+            starts[participant_id] = min(first, starts.get(participant_id, first))
+    return starts

@@ -6,6 +6,7 @@ with 10 participants or 2,000 and 20,000 AEs.
 
 from dataclasses import dataclass, field
 
+from efficacy.selectors import treatment_starts
 from enrollment import selectors as enrollment
 from randomization import selectors as randomization
 from safety import selectors as safety
@@ -47,13 +48,15 @@ def dashboard_summary(*, site=None) -> DashboardSummary:
     run_in = flow.get("run_in", {})
     sae_rows, sae_total = safety.sae_listing(site=site)
     death_rows, death_total = safety.deaths(site=site)
+    events = safety.stopping_rule_events()
+    _days_from_first_dose([*events, *death_rows])
     alerts = alerts_needing_attention()
     return DashboardSummary(
         study=study,
         count=study.treatment_related_grade5,
         threshold=study.stopping_threshold,
         level=stopping_rule_level(study.treatment_related_grade5, study.stopping_threshold),
-        events=safety.stopping_rule_events(),
+        events=events,
         run_in_enrolled=study.run_in_enrolled,
         run_in_observed=run_in.get("on_study", 0),
         funnel=enrollment.screening_funnel(site=site),
@@ -73,3 +76,11 @@ def dashboard_summary(*, site=None) -> DashboardSummary:
         alert_total=alerts.count(),
         site=site,
     )
+
+
+def _days_from_first_dose(deaths) -> None:
+    """Each death's days from the participant's first dose (None: no dose recorded)."""
+    starts = treatment_starts({ae.participant_id for ae in deaths})
+    for ae in deaths:
+        start = starts.get(ae.participant_id)
+        ae.days_from_first_dose = (ae.death_date - start).days if start and ae.death_date else None

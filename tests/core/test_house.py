@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PACKAGES = ("config", "scr_escc", "enrollment", "safety", "randomization", "deviations", "reports")
+PACKAGES = ("config", "scr_escc", "enrollment", "safety", "randomization", "deviations", "efficacy", "reports")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
@@ -70,3 +70,16 @@ def test_no_function_over_60_lines():
                 if length > MAX_FUNCTION_LINES:
                     too_long[f"{path.relative_to(ROOT)}:{node.name}"] = length
     assert too_long == {}
+
+
+def test_efficacy_importing_reports_breaks_the_house(tmp_path):
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("templates", "data"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with open(tmp_path / "efficacy" / "selectors.py", "a") as selectors:
+        selectors.write(
+            "\n\ndef _summary():\n    from reports.dashboard import dashboard_summary\n\n    return dashboard_summary()\n"
+        )
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "efficacy is not allowed to import reports" in result.stdout

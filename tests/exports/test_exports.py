@@ -9,6 +9,9 @@ from django.db.models import CharField, IntegerField, Value
 from django.utils import timezone
 
 from deviations.services import record_deviation
+from efficacy.assessments import record_baseline, record_follow_up
+from efficacy.models import Agent
+from efficacy.treatment import record_cycle
 from enrollment.models import Participant, Screening
 from enrollment.services import update_screening, withdraw_participant
 from randomization.lists import generate_allocation_list
@@ -80,6 +83,7 @@ def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
     generate_allocation_list(seed=strong_seed("export-seed"), per_stratum=8, user=admin_user)
     randomized = [make_participant(site=sh01, user=coordinator, ecog=e) for e in (0, 1)]
     allocations = [randomize(participant=p, user=coordinator) for p in randomized]
+    _efficacy_data(randomized[0], coordinator, today)
     return {
         "failed": failed,
         "run_in": run_in,
@@ -88,6 +92,32 @@ def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
         "randomized": randomized,
         "allocations": allocations,
     }
+
+
+def _efficacy_data(participant, user, today):
+    """A cycle, a baseline and a follow-up scored PD (a new lesion): rows in EX, TR, RS and DS."""
+    dose = {"administered_on": today, "change": "as_planned", "unit": "mg"}
+    record_cycle(participant=participant, cycle=1, doses={a: {**dose, "dose": 200} for a in Agent}, user=user)
+    record_baseline(
+        participant=participant,
+        data={"assessment_date": today - timedelta(days=3), "method": "ct"},
+        targets=[{"organ": "liver", "location": "=segment VII", "lymph_node": False, "diameter_mm": 40}],
+        non_targets=[{"organ": "bone", "location": "T8", "lymph_node": False}],
+        user=user,
+    )
+    record_follow_up(
+        participant=participant,
+        data={
+            "assessment_date": today,
+            "method": "ct",
+            "new_lesion": "yes",
+            "new_lesion_description": "brain",
+            "investigator_response": "PD",
+        },
+        targets={"T1": 38},
+        non_targets={"NT1": "present"},
+        user=user,
+    )
 
 
 @pytest.mark.parametrize("role", ["coordinator", "investigator", "pi", "monitor"])
