@@ -56,7 +56,17 @@ def test_seed_demo_is_safe_to_run_twice(db, capsys):
     assert sorted(Site.objects.values_list("code", flat=True)) == ["SH01", "SH02"]
     roles = {u.role for u in User.objects.all()}
     assert roles == {"coordinator", "investigator", "pi", "monitor", "admin"}
+    from efficacy.models import SystemicDose, TumourAssessment
+    from efficacy.worklist import worklist_for
     from enrollment.models import Participant, Screening
 
-    assert Screening.objects.count() == 4
-    assert Participant.objects.count() == 3
+    assert Screening.objects.count() == 5
+    assert Participant.objects.count() == 4
+    assert SystemicDose.objects.count() == 3 and TumourAssessment.objects.count() == 1
+    # The demo coordinator's worklist has SH01-003's week-6 scan overdue (enrolled 52 days ago).
+    overdue = [
+        d.participant.subject_id
+        for d in worklist_for(User.objects.get(username="coordinator")).assessments
+        if d.overdue
+    ]
+    assert overdue == ["SH01-003"]

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from efficacy.assessments import record_baseline
+from efficacy.treatment import record_course, record_cycle
 from enrollment.models import Participant, Screening
 from enrollment.services import create_screening, enroll_participant
 from safety.selectors import ctcae_term_by_name
@@ -86,14 +88,15 @@ class Command(BaseCommand):
             "inc5": True,
             **{f"exc{i}": False for i in range(1, 13)},
         }
-        people = [
-            (sh01, coordinator, "ZWL", 61, {}),
-            (sh01, coordinator, "LHM", 58, {"sex": "female", "ecog": 0}),
-            (sh01, coordinator, "CJG", 70, {"pgsga_score": 12, "exc6": True}),
-            (sh02, coordinator2, "WXY", 66, {}),
+        people = [  # (site, by, initials, age, screened days ago, answers)
+            (sh01, coordinator, "ZWL", 61, 20, {}),
+            (sh01, coordinator, "LHM", 58, 19, {"sex": "female", "ecog": 0}),
+            (sh01, coordinator, "CJG", 70, 18, {"pgsga_score": 12, "exc6": True}),
+            (sh02, coordinator2, "WXY", 66, 17, {}),
+            (sh01, coordinator, "HQF", 63, 52, {}),
         ]
-        for offset, (site, user, initials, age, changes) in enumerate(people):
-            screened = today - timedelta(days=20 - offset)
+        for site, user, initials, age, days_ago, changes in people:
+            screened = today - timedelta(days=days_ago)
             data = {
                 **eligible,
                 "initials": initials,
@@ -106,6 +109,43 @@ class Command(BaseCommand):
             if screening.eligible:
                 enroll_participant(screening=screening, user=user, enrollment_date=screened)
         self._demo_adverse_events(today, coordinator)
+        self._demo_efficacy(today, coordinator)
+
+    def _demo_efficacy(self, today, coordinator) -> None:
+        """SH01-001 treated and scanned (cycle 2 due soon); SH01-003 enrolled 52 days ago, its week-6
+        scan not done: overdue on the coordinator's worklist."""
+        participant = Participant.objects.get(subject_id="SH01-001")
+        start = participant.enrollment_date + timedelta(days=1)
+        given = {"administered_on": start, "change": "as_planned"}
+        doses = {
+            "pd1": {**given, "dose": 200, "unit": "mg"},
+            "paclitaxel": {**given, "dose": 175, "unit": "mg/m2"},
+            "platinum": {**given, "dose": 5, "unit": "AUC"},
+        }
+        record_cycle(participant=participant, cycle=1, doses=doses, user=coordinator)
+        record_course(
+            participant=participant,
+            user=coordinator,
+            data={
+                "modality": "cfrt",
+                "start_date": start,
+                "end_date": None,
+                "total_dose_gy": 50,
+                "fractions": 25,
+                "target_site": "Primary oesophageal tumour",
+            },
+        )
+        record_baseline(
+            participant=participant,
+            user=coordinator,
+            data={"assessment_date": participant.enrollment_date - timedelta(days=3), "method": "ct"},
+            targets=[
+                {"organ": "liver", "location": "segment VII", "lymph_node": False, "diameter_mm": 42},
+                {"organ": "lung", "location": "right lower lobe", "lymph_node": False, "diameter_mm": 18},
+                {"organ": "lymph node", "location": "left supraclavicular", "lymph_node": True, "diameter_mm": 21},
+            ],
+            non_targets=[{"organ": "bone", "location": "T8 vertebra", "lymph_node": False}],
+        )
 
     def _demo_adverse_events(self, today, coordinator) -> None:
         """Two AEs of SH01-001, so the AE log and the dashboard have something to show."""
