@@ -109,30 +109,25 @@ KINDS = {
 }  # fmt: skip
 
 
-def _kind(kind: str):
-    if kind not in KINDS:
-        raise Http404
-    return KINDS[kind]
-
-
 class RecordListCreate(generics.ListCreateAPIView):
-    """GET a participant's records of one kind; POST a new one (site staff)."""
+    """GET a participant's records of one kind; POST a new one (site staff). One subclass per kind."""
+
+    kind = ""
 
     def get_permissions(self):
         return [has_perm(CLINICAL)()] if self.request.method == "POST" else super().get_permissions()
-
-    def get_serializer_class(self):
-        return _kind(self.kwargs["kind"])[1]
 
     def participant(self):
         return participant_get_for_user(self.request.user, self.kwargs["subject_id"])
 
     def get_queryset(self):
-        model = _kind(self.kwargs["kind"])[0]
+        model = KINDS[self.kind][0]
+        if getattr(self, "swagger_fake_view", False):
+            return model.objects.none()
         return model.objects.filter(participant=self.participant()).select_related("participant").order_by("pk")
 
     def create(self, request, *args, **kwargs):
-        create = _kind(kwargs["kind"])[2]
+        create = KINDS[self.kind][2]
         if create is None:
             raise Http404  # doses come by cycle
         serializer = self.get_serializer(data=request.data)
@@ -143,18 +138,16 @@ class RecordListCreate(generics.ListCreateAPIView):
 
 class RecordDetail(generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
+    kind = ""
 
     def get_permissions(self):
         return [has_perm(CLINICAL)()] if self.request.method == "PATCH" else super().get_permissions()
 
-    def get_serializer_class(self):
-        return _kind(self.kwargs["kind"])[1]
-
     def get_object(self):
-        return selectors.record_get_for_user(_kind(self.kwargs["kind"])[0], self.request.user, self.kwargs["pk"])
+        return selectors.record_get_for_user(KINDS[self.kind][0], self.request.user, self.kwargs["pk"])
 
     def partial_update(self, request, *args, **kwargs):
-        _model, _serializer, _create, update, _void, name = _kind(kwargs["kind"])
+        _model, _serializer, _create, update, _void, name = KINDS[self.kind]
         record = self.get_object()
         serializer = self.get_serializer(record, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -169,12 +162,12 @@ class RecordDetail(generics.RetrieveUpdateAPIView):
         return Response(self.get_serializer(record).data)
 
 
-class RecordVoid(APIView):
+class RecordVoid(generics.GenericAPIView):
     permission_classes = [has_perm(CLINICAL)]
+    kind = ""
 
-    @extend_schema(request=VoidSerializer, summary="Void a treatment or follow-up record with a reason")
-    def post(self, request, kind, pk):
-        model, serializer_class, _create, _update, void, name = _kind(kind)
+    def post(self, request, pk):
+        model, serializer_class, _create, _update, void, name = KINDS[self.kind]
         record = selectors.record_get_for_user(model, request.user, pk)
         body = VoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -185,6 +178,21 @@ class RecordVoid(APIView):
             expected_version=body.validated_data.get("version"),
         )
         return Response(serializer_class(record).data)
+
+
+def views_for(kind: str) -> tuple:
+    """(list/create, detail, void) views of one kind of record, each with its serializer for the schema."""
+    model, serializer, create, _update, _void, _name = KINDS[kind]
+    title = model._meta.verbose_name
+    attrs = {"kind": kind, "serializer_class": serializer, "queryset": model.objects.none()}
+    listing = type(f"{model.__name__}ListCreate", (RecordListCreate,), attrs)
+    if create is None:
+        listing.http_method_names = ["get", "head", "options"]
+    detail = type(f"{model.__name__}Detail", (RecordDetail,), attrs)
+    void = extend_schema(request=VoidSerializer, responses=serializer, summary=f"Void a {title} with a reason")(
+        type(f"{model.__name__}Void", (RecordVoid,), attrs)
+    )
+    return listing, detail, void
 
 
 class CycleCreate(APIView):

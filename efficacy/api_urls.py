@@ -13,7 +13,11 @@ urlpatterns = [
     ),
     path("tumour-assessments/<int:pk>/", assessment_api.AssessmentDetail.as_view(), name="api-assessment-detail"),
     path("tumour-assessments/<int:pk>/void/", assessment_api.AssessmentVoid.as_view(), name="api-assessment-void"),
-    path("participants/<str:subject_id>/<str:kind>/", api.RecordListCreate.as_view(), name="api-efficacy-records"),
-    path("efficacy/<str:kind>/<int:pk>/", api.RecordDetail.as_view(), name="api-efficacy-record"),
-    path("efficacy/<str:kind>/<int:pk>/void/", api.RecordVoid.as_view(), name="api-efficacy-record-void"),
 ]
+for kind in api.KINDS:
+    listing, detail, void = api.views_for(kind)
+    urlpatterns += [
+        path(f"participants/<str:subject_id>/{kind}/", listing.as_view(), name=f"api-{kind}-list"),
+        path(f"{kind}/<int:pk>/", detail.as_view(), name=f"api-{kind}-detail"),
+        path(f"{kind}/<int:pk>/void/", void.as_view(), name=f"api-{kind}-void"),
+    ]

@@ -20,6 +20,6 @@ class EfficacyConfig(AppConfig):
 
         register_menu_item(order=5, label=_("Worklist"), url_name="worklist", permissions=(CLINICAL,))
         register_home_panel(name="worklist", order=10, render=home_worklist, permissions=(CLINICAL,))
-        register_participant_panel(order=15, render=efficacy_panel)
+        register_participant_panel(order=25, render=efficacy_panel)
         register_death_check(death_check)
         register_first_dose_lookup(first_doses)

@@ -4,6 +4,8 @@ Computed values (sums, nadir, responses) are written by the services from `effic
 on every change of a participant's assessments; nobody types them.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -124,7 +126,7 @@ class RadiotherapyCourse(EfficacyRecord):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True, help_text=_("Empty while the course goes on."))
     total_dose_gy = models.DecimalField(
-        _("total dose (Gy)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(0.01)]
+        _("total dose (Gy)"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     fractions = models.PositiveSmallIntegerField(_("fractions"), validators=[MinValueValidator(1)])
     target_site = models.CharField(_("target site"), max_length=200, help_text=_("E.g. primary oesophageal tumour."))
@@ -159,7 +161,7 @@ class TumourAssessment(EfficacyRecord):
         _("new lesion"),
         max_length=10,
         choices=NEW_LESION_CHOICES,
-        default=NewLesion.NO,
+        default=NewLesion.NO.value,
         help_text=_("Equivocal: not progression until a later scan confirms it."),
     )
     new_lesion_description = models.CharField(_("new lesion, where"), max_length=300, blank=True)

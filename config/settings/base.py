@@ -251,7 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # One enum for the attribution scale, however many interventions use it.
-    "ENUM_NAME_OVERRIDES": {"AttributionEnum": "safety.models.Attribution"},
+    "ENUM_NAME_OVERRIDES": {
+        "AttributionEnum": "safety.models.Attribution",
+        "ImagingMethodEnum": "efficacy.models.Method",
+        "ContactMethodEnum": "efficacy.models.ContactMethod",
+    },
     # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from scr_escc.audit import StaleEdit, history_entries
 from scr_escc.models import Study
-from scr_escc.services import update_study_settings
+from scr_escc.services import SCHEDULE_FIELDS, update_study_settings
 
 
 def _settings_post(study, **changes):
@@ -16,6 +16,7 @@ def _settings_post(study, **changes):
         "stopping_threshold": study.stopping_threshold,
         "safety_contact_emails": study.safety_contact_emails,
         "two_factor_required": "on",
+        **{f: getattr(study, f) for f in SCHEDULE_FIELDS},
         "version": study.version,
         "reason_for_change": "",
     }

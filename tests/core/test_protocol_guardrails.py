@@ -11,7 +11,7 @@ from scr_escc.exceptions import SignatureRefused
 from scr_escc.models import Alert, ESignature, PhaseTransition, ProtocolAmendment, Study
 from scr_escc.phases import amend_protocol
 from scr_escc.selectors import get_study
-from scr_escc.services import update_study_settings
+from scr_escc.services import SCHEDULE_FIELDS, update_study_settings
 from scr_escc.signatures import MEANINGS, content_hash
 from tests.factories import PASSWORD, make_ae, make_participant
 
@@ -46,6 +46,7 @@ def _settings_post(**changes) -> dict:
         "safety_contact_emails": "",
         "escalation_email": "",
         "two_factor_required": "on",
+        **{f: getattr(study, f) for f in SCHEDULE_FIELDS},
         "reason_for_change": "Change",
         "version": study.version,
     }

@@ -14,6 +14,7 @@ from tests.factories import make_participant, strong_seed
 
 def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_user):
     assert [label for label, _url in menu_for(coordinator)] == [
+        "Worklist",
         "Screenings",
         "Participants",
         "Adverse events",
@@ -34,15 +35,21 @@ def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_
     ]
 
 
-def test_the_participant_page_shows_the_panels_of_safety_randomization_and_deviations(sh01, coordinator, study, rf):
+def test_the_participant_page_shows_the_panels_of_the_apps_above_enrollment(sh01, coordinator, study, rf):
     participant = make_participant(site=sh01, user=coordinator)
     request = rf.get("/")
     request.user = coordinator
     panels = render_participant_panels(request, participant)
-    assert len(panels) == 3
+    assert len(panels) == 4
     assert 'data-testid="new-ae"' in panels[0]
     assert panels[1] == ""  # the randomization panel shows nothing for the run-in cohort
-    assert 'data-testid="deviations-panel"' in panels[2]
+    assert 'data-testid="efficacy-panel"' in panels[2]
+    assert 'data-testid="deviations-panel"' in panels[3]
+
+
+def test_efficacy_registers_the_worklist_as_the_home_page_of_site_staff(sh01, coordinator, pi, login, study):
+    assert 'data-testid="worklist"' in login(coordinator).get("/").content.decode()
+    assert 'data-testid="worklist"' not in login(pi).get("/").content.decode()
 
 
 def test_randomization_registers_its_stratification_check_with_the_core(admin_user, study):
