@@ -150,3 +150,14 @@ def test_the_worklist_lists_an_overdue_assessment_with_its_window(api, coordinat
         ),
     ]
     assert response.json()["assessments"][0]["missed"] == 1
+
+
+def test_the_schedule_follows_the_study_settings(api, coordinator, admin_user, run_in):
+    from scr_escc.services import update_study_settings
+
+    update_study_settings(user=admin_user, data={"assessment_interval_weeks": 8}, reason="Amendment 2: every 8 weeks")
+    # Day 70 today: week 8 (day 56, window 49–63) closed unassessed; week 16 (day 112) is far off.
+    rows = [
+        (i["number"], i["status"], i["target"]) for i in api(coordinator).get("/api/v1/worklist/").json()["assessments"]
+    ]
+    assert rows == [(1, "overdue", (run_in.enrollment_date + timedelta(days=56)).isoformat())]
