@@ -111,7 +111,9 @@ def _follow_up_errors(assessment: TumourAssessment, lesions: list[Lesion], targe
     if set(targets) - known or set(non_targets) - known:
         errors["targets"] = [_("Measurements name lesions not chosen at baseline.")]
     for lesion in lesions:
-        if not lesion.target and non_targets.get(lesion.code) not in recist.NonTargetStatus:
+        if not lesion.target and non_targets.get(lesion.code) not in {
+            status.value for status in recist.NonTargetStatus
+        }:
             errors.setdefault("non_targets", []).append(
                 _("%(code)s: give the status of this non-target lesion.") % {"code": lesion.code}
             )
@@ -147,6 +149,7 @@ def record_baseline(
                     result.status = recist.NonTargetStatus.PRESENT
                 create_record(result, user=user, reason=_("Baseline measurement"))
         score(current)
+        assessment.refresh_from_db()  # the computed sum, written by score()
     return assessment
 
 
@@ -174,6 +177,7 @@ def record_follow_up(*, participant: Participant, data: dict, targets: Mapping, 
                 result.status = non_targets[lesion.code]
             create_record(result, user=user, reason=_("Measurement recorded"))
         score(current)
+        assessment.refresh_from_db()  # the computed columns, written by score()
     return assessment
 
 
@@ -198,7 +202,8 @@ def update_assessment(
                 for lesion in lesions
                 if lesion.target
             ]
-            errors = records.merge(errors, _baseline_errors(rows, [lesion for lesion in lesions if not lesion.target]))
+            others = [{"organ": lesion.organ} for lesion in lesions if not lesion.target]
+            errors = records.merge(errors, _baseline_errors(rows, others))
         else:
             errors = records.merge(errors, _follow_up_errors(current, lesions, targets, non_targets))
         records.raise_errors(errors)
@@ -213,6 +218,7 @@ def update_assessment(
                 result.diameter_mm, result.status = new
                 save_audited(result, user=user, reason=reason)
         score(participant)
+        current.refresh_from_db()
     return current
 
 

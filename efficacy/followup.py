@@ -111,7 +111,10 @@ def void_simple(*, record, user, reason, expected_version=None):
 
 
 def latest_activity(participant: Participant) -> date | None:
-    """The latest date of any treatment, scan or contact of the participant (a death cannot precede it)."""
+    """The latest date of any treatment, scan, progression, new therapy or contact of the participant.
+
+    A death cannot precede it: each of these records is refused once dated after a death.
+    """
     dates = [
         SystemicDose.objects.filter(participant=participant, voided=False)
         .exclude(change="omitted")
@@ -120,6 +123,10 @@ def latest_activity(participant: Participant) -> date | None:
         RadiotherapyCourse.objects.filter(participant=participant, voided=False).aggregate(d=Max("end_date"))["d"],
         TumourAssessment.objects.filter(participant=participant, voided=False).aggregate(d=Max("assessment_date"))["d"],
         FollowUpContact.objects.filter(participant=participant, voided=False).aggregate(d=Max("contact_date"))["d"],
+        ClinicalProgression.objects.filter(participant=participant, voided=False).aggregate(d=Max("progression_date"))[
+            "d"
+        ],
+        NewAnticancerTherapy.objects.filter(participant=participant, voided=False).aggregate(d=Max("start_date"))["d"],
     ]
     return max(filter(None, dates), default=None)
 
@@ -131,8 +138,8 @@ def death_check(*, participant: Participant, death_date: date) -> dict:
         return {
             "death_date": [
                 _(
-                    "The participant has treatment, a tumour assessment or a contact on %(d)s; the death cannot be "
-                    "dated before it."
+                    "The participant has treatment, a tumour assessment, a progression, a new therapy or a contact "
+                    "on %(d)s; the death cannot be dated before it."
                 )
                 % {"d": latest.isoformat()}
             ]

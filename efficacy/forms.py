@@ -191,7 +191,7 @@ class FollowUpForm(ReasonForChangeFormMixin, forms.Form):
     investigator_response = forms.ChoiceField(
         label=_("Investigator's response"),
         choices=[("", "—"), *RESPONSE_CHOICES],
-        required=False,
+        required=True,
         help_text=_(
             "The investigator's own reading. The software computes the RECIST response; a difference is flagged."
         ),
@@ -203,7 +203,7 @@ class FollowUpForm(ReasonForChangeFormMixin, forms.Form):
         self.lesions = lesions
         super().__init__(*args, **kwargs)
         for lesion in lesions:
-            where = f"{lesion.organ} {lesion.location}".strip()
+            where = ", ".join(part for part in (lesion.organ, lesion.location) if part)
             if lesion.target:
                 self.fields[f"lesion_{lesion.code}"] = forms.DecimalField(
                     label=f"{lesion.code} · {where}",

@@ -93,7 +93,7 @@ def create(
         current = lock_participant(participant)
         record.participant, record.created_by = current, user
         assign(record, data, fields)
-        record.full_clean(exclude=["participant", "created_by"])
+        record.full_clean(exclude=["participant", "created_by"], validate_constraints=False)
         check(current, record)
         create_record(record, user=user, reason=reason)
         if after is not None:
@@ -111,7 +111,7 @@ def update(
         participant = lock_participant(record.participant)
         current = lock_for_change(record, expected_version=expected_version)
         assign(current, data, fields)
-        current.full_clean(exclude=["participant", "created_by"])
+        current.full_clean(exclude=["participant", "created_by"], validate_constraints=False)
         check(participant, current)
         save_audited(current, user=user, reason=reason)
         if after is not None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from efficacy import recist, schedule
 from efficacy.models import (
+    Agent,
     ClinicalProgression,
     FollowUpContact,
     LesionResult,
@@ -196,7 +197,8 @@ def efficacy_summary(participant: Participant, *, today: date | None = None) -> 
     first_pd = next((a for a in follow_ups if a.computed_response == recist.Response.PD), None)
     progression = progression_from(first_pd, next((c for c in clinical if not c.voided), None))
     contacts = list(FollowUpContact.objects.filter(**of).order_by("contact_date", "pk"))
-    doses = list(SystemicDose.objects.filter(**of).order_by("cycle", "agent", "pk"))
+    agents = list(Agent.values)  # the order of the protocol: PD-1 inhibitor, paclitaxel, platinum
+    doses = sorted(SystemicDose.objects.filter(**of), key=lambda d: (d.cycle, agents.index(d.agent), d.pk))
     live_doses = [d for d in doses if not d.voided]
     settings = schedule_settings()
     firsts = first_doses(participant)

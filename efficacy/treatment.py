@@ -105,6 +105,8 @@ def _check_dose(participant: Participant, dose: SystemicDose) -> None:
                 errors.setdefault("dose", []).append(_("An omitted dose has no dose given; leave it empty."))
         elif dose.dose is None:
             errors.setdefault("dose", []).append(_("Enter the dose given (or choose “omitted”)."))
+        elif dose.dose <= 0:
+            errors.setdefault("dose", []).append(_("The dose given must be more than 0."))
         elif not dose.unit:
             errors.setdefault("unit", []).append(_("Choose the unit of the dose."))
         if dose.change != DoseChange.AS_PLANNED and not dose.change_reason.strip():
@@ -145,7 +147,7 @@ def record_cycle(*, participant: Participant, cycle: int, doses: dict[str, dict]
             dose = SystemicDose(participant=current, created_by=user, cycle=cycle, agent=agent)
             records.assign(dose, doses[agent.value], DOSE_FIELDS[2:])
             try:
-                dose.full_clean(exclude=["participant", "created_by"])
+                dose.full_clean(exclude=["participant", "created_by"], validate_constraints=False)
                 _check_dose(current, dose)
                 create_record(dose, user=user, reason=_("Cycle %(c)s recorded") % {"c": cycle})
                 saved.append(dose)

@@ -28,12 +28,14 @@ class Due:
     cycle: int | None = None
     cycle_due: date | None = None
     missed: int = 0
+    has_baseline: bool = True  # without one, the next step is the baseline scan
+    today: date | None = None  # the worklist's day (a cycle is overdue after its due date)
 
     @property
     def overdue(self) -> bool:
         if self.visit is not None:
             return self.visit.status == schedule.VisitStatus.OVERDUE
-        return self.cycle_due is not None and self.cycle_due < timezone.localdate()
+        return self.cycle_due is not None and self.cycle_due < (self.today or timezone.localdate())
 
 
 @dataclass
@@ -78,6 +80,7 @@ def worklist_for(user, *, today: date | None = None, site=None) -> Worklist:
     ids = [p.pk for p in participants]
     live = {"participant_id__in": ids, "voided": False}
     scans = TumourAssessment.objects.filter(baseline=False, **live)
+    with_baseline = set(TumourAssessment.objects.filter(baseline=True, **live).values_list("participant_id", flat=True))
     assessed = _dates_by_participant(scans, "assessment_date")
     first_pd = _first_by_participant(scans.filter(computed_response=recist.Response.PD), "assessment_date")
     clinical = _first_by_participant(ClinicalProgression.objects.filter(**live), "progression_date")
@@ -110,13 +113,15 @@ def worklist_for(user, *, today: date | None = None, site=None) -> Worklist:
             )
             if wanted:
                 target = work.assessments if visit.kind == schedule.VisitKind.TUMOUR_ASSESSMENT else work.follow_ups
-                target.append(Due(participant, visit=visit, missed=missed))
+                has_baseline = participant.pk in with_baseline
+                target.append(Due(participant, visit=visit, missed=missed, has_baseline=has_baseline))
         stop = min(filter(None, (progression, off_study_date(participant))), default=None)
         next_day = schedule.next_cycle_due(
             cycle_dates=cycle_dates.get(participant.pk, []), settings=settings, stop=stop
         )
         if next_day is not None and next_day <= soon:
-            work.cycles.append(Due(participant, cycle=highest.get(participant.pk, 0) + 1, cycle_due=next_day))
+            number = highest.get(participant.pk, 0) + 1
+            work.cycles.append(Due(participant, cycle=number, cycle_due=next_day, today=today))
     work.assessments.sort(key=lambda d: d.visit.target)
     work.follow_ups.sort(key=lambda d: d.visit.target)
     work.cycles.sort(key=lambda d: d.cycle_due)

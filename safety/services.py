@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.models import Arm, Cohort, Participant
-from enrollment.services import mark_deceased, revert_death
+from enrollment.services import death_check_errors, mark_deceased, revert_death
 from safety import alerts, selectors
 from safety.models import AdverseEvent, CtcaeTerm
 from safety.rules import adverse_event_errors, is_treatment_related
@@ -80,6 +80,13 @@ def _validate(ae: AdverseEvent, participant: Participant) -> None:
         enrollment_date=participant.enrollment_date,
         first_doses=first_doses(participant),
     )
+    if ae.grade == 5 and ae.death_date and not ae.voided:
+        # What the apps above say of this death date (e.g. no dose or scan after it); the AE
+        # rules already compare it with the other AEs.
+        for field, messages in death_check_errors(
+            participant=participant, death_date=ae.death_date, skip=(death_date_errors,)
+        ).items():
+            errors.setdefault(field, []).extend(messages)
     if ae.ctcae_term_id is None:
         errors.setdefault("ctcae_term", []).append(_("Choose a CTCAE v5.0 term."))
     if errors:
