@@ -176,6 +176,10 @@ class EfficacySummary:
     last_known_alive: date | None = None
 
     @property
+    def has_follow_up(self) -> bool:
+        return any(not a.baseline and not a.voided for a in self.assessments)
+
+    @property
     def cycles(self) -> list[tuple[int, list]]:
         grouped: dict[int, list] = {}
         for dose in self.doses:

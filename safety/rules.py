@@ -166,8 +166,8 @@ def before_first_dose_errors(ae: Mapping, *, first_doses: Mapping[str, date | No
             errors.add(
                 field,
                 _(
-                    "The AE began on %(onset)s, before the first dose of %(i)s (%(first)s): it cannot be "
-                    "%(level)s related to it. Choose “unrelated” or “unlikely”."
+                    "The AE began on %(onset)s, before the first dose of %(i)s (%(first)s): its attribution "
+                    "to it cannot be “%(level)s”. Choose “unrelated” or “unlikely”."
                 )
                 % {
                     "onset": onset.isoformat(),
