@@ -6,8 +6,9 @@ Computed in a fixed number of queries (one per record kind), then by the pure sc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from efficacy import recist, schedule
@@ -51,6 +52,24 @@ class Worklist:
     def overdue_count(self) -> int:
         return sum(1 for item in self.assessments + self.follow_ups + self.cycles if item.overdue)
 
+    limit: int = 200  # rows shown per section (the home page shows fewer)
+
+    @property
+    def visits(self) -> list[Due]:
+        return self.assessments + self.follow_ups
+
+    def shown(self, section: str) -> list:
+        return getattr(self, section)[: self.limit]
+
+    def hidden(self, section: str) -> int:
+        return max(0, len(getattr(self, section)) - self.limit)
+
+    @cached_property
+    def sections(self) -> dict:
+        """Per section, the rows to show and how many more there are (templates read these)."""
+        names = ("visits", "cycles", "stale_aes", "screenings")
+        return {name: {"rows": self.shown(name), "more": self.hidden(name)} for name in names}
+
     @property
     def empty(self) -> bool:
         return not (self.assessments or self.follow_ups or self.cycles or self.stale_aes or self.screenings)
@@ -76,26 +95,25 @@ def worklist_for(user, *, today: date | None = None, site=None) -> Worklist:
     )
     if site is not None:
         participants = participants.filter(site=site)
+    # The participants as a subquery, not a list of ids: hundreds of parameters per query cost more.
+    live = {"participant_id__in": participants.values("pk"), "voided": False}
     participants = list(participants.order_by("subject_id"))
-    ids = [p.pk for p in participants]
-    live = {"participant_id__in": ids, "voided": False}
     scans = TumourAssessment.objects.filter(baseline=False, **live)
     with_baseline = set(TumourAssessment.objects.filter(baseline=True, **live).values_list("participant_id", flat=True))
     assessed = _dates_by_participant(scans, "assessment_date")
     first_pd = _first_by_participant(scans.filter(computed_response=recist.Response.PD), "assessment_date")
     clinical = _first_by_participant(ClinicalProgression.objects.filter(**live), "progression_date")
     contacts = _dates_by_participant(FollowUpContact.objects.filter(**live), "contact_date")
-    doses = SystemicDose.objects.filter(**live).exclude(change="omitted")
-    cycle_dates = _dates_by_participant(doses, "administered_on")
+    cycles = {
+        row[0]: row[1:]
+        for row in SystemicDose.objects.filter(**live)
+        .values("participant_id")
+        .annotate(last=Max("administered_on", filter=~Q(change="omitted")), n=Max("cycle"))
+        .values_list("participant_id", "last", "n")
+    }
     settings = schedule_settings()
     work = Worklist(today=today)
     soon = today + timedelta(days=SOON_DAYS)
-    highest = dict(
-        SystemicDose.objects.filter(**live)
-        .values("participant_id")
-        .annotate(n=Max("cycle"))
-        .values_list("participant_id", "n")
-    )
     for participant in participants:
         progression = min(filter(None, (first_pd.get(participant.pk), clinical.get(participant.pk))), default=None)
         visits = visits_of(
@@ -116,11 +134,10 @@ def worklist_for(user, *, today: date | None = None, site=None) -> Worklist:
                 has_baseline = participant.pk in with_baseline
                 target.append(Due(participant, visit=visit, missed=missed, has_baseline=has_baseline))
         stop = min(filter(None, (progression, off_study_date(participant))), default=None)
-        next_day = schedule.next_cycle_due(
-            cycle_dates=cycle_dates.get(participant.pk, []), settings=settings, stop=stop
-        )
+        last_day, highest = cycles.get(participant.pk, (None, 0))
+        next_day = schedule.next_cycle_due(cycle_dates=[last_day] if last_day else [], settings=settings, stop=stop)
         if next_day is not None and next_day <= soon:
-            number = highest.get(participant.pk, 0) + 1
+            number = highest + 1
             work.cycles.append(Due(participant, cycle=number, cycle_due=next_day, today=today))
     work.assessments.sort(key=lambda d: d.visit.target)
     work.follow_ups.sort(key=lambda d: d.visit.target)
