@@ -15,4 +15,7 @@ class ReportsConfig(AppConfig):
             url_name="dashboard",
             permissions=("scr_escc.view_safety_dashboard",),
         )
+        register_menu_item(
+            order=45, label=_("Efficacy"), url_name="efficacy-results", permissions=("scr_escc.view_efficacy_results",)
+        )
         register_menu_item(order=80, label=_("Exports"), url_name="exports", permissions=("scr_escc.export_data",))

@@ -19,6 +19,7 @@ from efficacy.exports import DATASETS as EFFICACY_DATASETS
 from enrollment.exports import DATASETS as ENROLLMENT_DATASETS
 from enrollment.models import Participant, Screening
 from randomization.exports import DATASETS as RANDOMIZATION_DATASETS
+from reports.adtte import DATASETS as ADTTE_DATASETS
 from reports.audit_trail import AUDIT, deidentification_key
 from reports.models import ExportRecord
 from safety.exports import DATASETS as SAFETY_DATASETS
@@ -83,6 +84,7 @@ DATASETS: dict[str, Dataset] = {
         *RANDOMIZATION_DATASETS,
         *DEVIATION_DATASETS,
         *EFFICACY_DATASETS,
+        *ADTTE_DATASETS,
         ALERTS,
         AUDIT,
     )
@@ -98,6 +100,8 @@ ORDER = (
     "tr",
     "rs",
     "ds",
+    "pfs",
+    "os",
     "alerts",
     "audit",
 )

@@ -48,8 +48,8 @@ class Curve:
 
 @dataclass(frozen=True)
 class Comparison:
-    logrank_statistic: float  # chi-square, 1 df; stratified when `stratified`
-    logrank_p: float
+    logrank_statistic: float | None  # chi-square, 1 df; stratified when `stratified`; None: not computable
+    logrank_p: float | None
     hazard_ratio: float | None  # experimental vs control (control the reference)
     hr_lower: float | None
     hr_upper: float | None
@@ -141,8 +141,9 @@ def _logrank_terms(pairs: Sequence[Subject], experimental: str) -> tuple[float, 
     return o_minus_e, variance
 
 
-def _logrank(pairs: Sequence[Subject], experimental: str, stratified: bool) -> tuple[float, float]:
-    """(chi-square, p) of the log-rank test, summed over strata when `stratified`."""
+def _logrank(pairs: Sequence[Subject], experimental: str, stratified: bool) -> tuple[float | None, float | None]:
+    """(chi-square, p) of the log-rank test, summed over strata when `stratified`; (None, None) when
+    the test carries no information (no event with both arms at risk in any stratum)."""
     from scipy.stats import chi2
 
     if not stratified:
@@ -156,6 +157,8 @@ def _logrank(pairs: Sequence[Subject], experimental: str, stratified: bool) -> t
     for stratum in sorted({s.stratum for s in pairs}):
         oe, v = _logrank_terms([s for s in pairs if s.stratum == stratum], experimental)
         o_minus_e, variance = o_minus_e + oe, variance + v
+    if variance <= 0:
+        return None, None
     statistic = o_minus_e**2 / variance
     return statistic, float(chi2.sf(statistic, 1))
 

@@ -183,6 +183,7 @@ class Dataset:
     voided: str = ""  # how voided records appear, stated in the dictionary
     rows: Callable[[bool], Iterable[Iterable]] | None = None  # rows(deidentified) for datasets built in Python
     count: Callable[[], int] | None = None
+    rows_shift_dates: bool = False  # a `rows` dataset that moves its own dates without identifiers
 
     def columns_for(self, *, deidentified: bool) -> list[Column]:
         return [c for c in self.columns if not (deidentified and (c.identifier or c.free_text))]
@@ -194,7 +195,8 @@ class Dataset:
         if column.free_text:
             return "dropped_free_text"
         names = {c.name for c in self.columns}
-        if column.type in (DATE, DATETIME) and any(n in names for n in PSEUDONYM_COLUMNS) and self.rows is None:
+        shifted_here = self.rows is None or self.rows_shift_dates
+        if column.type in (DATE, DATETIME) and any(n in names for n in PSEUDONYM_COLUMNS) and shifted_here:
             return "shifted"
         return "kept"
 

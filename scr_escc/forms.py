@@ -138,6 +138,25 @@ class ConfirmTerminationForm(SignatureForm):
     )
 
 
+class OpenComparativeResultsForm(SignatureForm):
+    decision = "open_comparative_results"
+    signature_action = ESignature.Action.OPEN_COMPARATIVE_RESULTS
+    submit_label = _("Sign and open the results by arm to me")
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. the DSMB report of the interim analysis. Stored with the signature and in the audit trail."),
+    )
+
+
+class CloseComparativeResultsForm(OpenComparativeResultsForm):
+    decision = "close_comparative_results"
+    signature_action = ESignature.Action.CLOSE_COMPARATIVE_RESULTS
+    submit_label = _("Sign and close the results by arm")
+    submit_css = "btn-outline-secondary"
+
+
 class SignResumeForm(SignatureForm):
     decision = "sign_resume"
     signature_action = ESignature.Action.RESUME_STUDY

@@ -190,6 +190,11 @@ class Study(AuditedModel):
         validators=[MinValueValidator(7), MaxValueValidator(56)],
         help_text=_("Day 1 of the next cycle is due this many days after the last one."),
     )
+    # Comparative (by-arm) efficacy results: data managers always; the PI only once this is
+    # opened by the PI's own e-signature with a reason (e.g. for a DSMB report). Never typed here.
+    comparative_results_open_to_pi = models.BooleanField(
+        _("comparative results open to the PI"), default=False, editable=False
+    )
     escalation_email = models.EmailField(
         _("escalation address"),
         blank=True,
@@ -222,6 +227,9 @@ class Study(AuditedModel):
             ("manage_allocation_list", "Generate, import and see the allocation list"),
             ("export_data", "Export CSV datasets"),
             ("view_balance_report", "See the randomization balance report"),
+            ("view_efficacy_results", "See the efficacy results: pooled PFS and OS, the run-in cohort"),
+            ("view_comparative_results", "See efficacy results by arm while the trial runs"),
+            ("sign_results_access", "E-sign: open or close comparative results to the PI"),
         ]
 
     def __str__(self) -> str:
@@ -255,6 +263,8 @@ class ESignature(models.Model):
         RESUME_STUDY = "resume_study", _("Resume a halted study")
         AMEND_PROTOCOL = "amend_protocol", _("Protocol amendment")
         SIGN_AE_ATTRIBUTION = "sign_ae_attribution", _("AE attribution sign-off")
+        OPEN_COMPARATIVE_RESULTS = "open_comparative_results", _("Open comparative results to the PI")
+        CLOSE_COMPARATIVE_RESULTS = "close_comparative_results", _("Close comparative results to the PI")
 
     signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
     # The signer's printed name at the time of signing (Part 11 §11.50).

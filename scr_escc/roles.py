@@ -28,8 +28,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scr_escc.amend_protocol",
         "scr_escc.sign_ae_attribution",
         "scr_escc.view_balance_report",
+        "scr_escc.view_efficacy_results",
+        "scr_escc.sign_results_access",
     ],
-    Role.MONITOR: _READ_ALL + ["scr_escc.view_safety_dashboard"],
+    Role.MONITOR: _READ_ALL + ["scr_escc.view_safety_dashboard", "scr_escc.view_efficacy_results"],
     Role.ADMIN: _READ_ALL
     + [
         "scr_escc.view_safety_dashboard",
@@ -39,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scr_escc.manage_allocation_list",
         "scr_escc.export_data",
         "scr_escc.view_balance_report",
+        "scr_escc.view_efficacy_results",
+        "scr_escc.view_comparative_results",
         # Django admin for users and sites.
         "scr_escc.view_user",
         "scr_escc.add_user",

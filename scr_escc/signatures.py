@@ -27,6 +27,8 @@ MEANINGS = {
     Action.RESUME_STUDY: "I confirm the study may resume: the stopping rule is not met",
     Action.AMEND_PROTOCOL: "I approve this protocol amendment of the run-in limits and stopping threshold",
     Action.SIGN_AE_ATTRIBUTION: "I confirm the attribution of this adverse event to each intervention",
+    Action.OPEN_COMPARATIVE_RESULTS: "I open the efficacy results by arm to the PI, for the reason given",
+    Action.CLOSE_COMPARATIVE_RESULTS: "I close the efficacy results by arm to the PI again",
 }
 
 
