@@ -26,6 +26,7 @@ def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_
         "/adverse-events/",
         "/deviations/",
         "/dashboard/",
+        "/efficacy/",
         "/randomization/",
         "/alerts/",
         "/study/decisions/",
