@@ -12,13 +12,14 @@ from html import escape
 from reports.charts import MUTED, TEXT, Frame, _empty, _svg
 from reports.survival import Curve
 
-WIDTH = 760
+WIDTH = 640  # fits a half-width card at 1366 px (about 630 px inside) without shrinking the 12 px text
 PLOT_HEIGHT = 250
 ROW = 17  # height of a legend or number-at-risk row
 # Dark enough to tell from the grid, apart in hue, and each with its own dash for grey print.
 STYLES = [("#0b5ed7", ""), ("#b02a37", "7 4"), ("#146c43", "2 3"), ("#6f42c1", "9 3 2 3"), ("#495057", "4 2")]
 FONT = TEXT.replace('font-size="11" fill="#212529"', 'font-size="12"')
 LABEL = FONT + ' fill="#212529"'
+AXIS = LABEL  # tick labels and axis titles: 12 px too (reports/charts.py uses 11 px)
 MAX_LABEL = 24  # characters of a group label in the number-at-risk table
 
 
@@ -55,22 +56,22 @@ def _axes(frame: Frame, times: Sequence[float], x, x_label: str, y_label: str) -
         y = frame.y(pct, 100)
         parts.append(
             f'<line x1="{frame.left}" x2="{frame.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dee2e6"/>'
-            f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end" {TEXT}>{pct}</text>'
+            f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end" {AXIS}>{pct}</text>'
         )
     middle = (frame.top + frame.bottom) / 2
-    rotate = f"translate({frame.left - 34} {middle:.1f}) rotate(-90)"
+    rotate = f"translate({frame.left - 40} {middle:.1f}) rotate(-90)"
     parts.append(
-        f'<text transform="{rotate}" text-anchor="middle" {TEXT}>{escape(y_label)}</text>'
+        f'<text transform="{rotate}" text-anchor="middle" {AXIS}>{escape(y_label)}</text>'
         f'<line x1="{frame.left}" x2="{frame.right}" y1="{frame.bottom}" y2="{frame.bottom}" stroke="{MUTED}"/>'
         f'<line x1="{frame.left}" x2="{frame.left}" y1="{frame.top}" y2="{frame.bottom}" stroke="{MUTED}"/>'
     )
     for t in times:
         parts.append(
             f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{frame.bottom}" y2="{frame.bottom + 4}" stroke="{MUTED}"/>'
-            f'<text x="{x(t):.1f}" y="{frame.bottom + 16}" text-anchor="middle" class="x-tick" {TEXT}>{t:g}</text>'
+            f'<text x="{x(t):.1f}" y="{frame.bottom + 16}" text-anchor="middle" class="x-tick" {AXIS}>{t:g}</text>'
         )
     parts.append(
-        f'<text x="{(frame.left + frame.right) / 2:.1f}" y="{frame.bottom + 32}" text-anchor="middle" {TEXT}>'
+        f'<text x="{(frame.left + frame.right) / 2:.1f}" y="{frame.bottom + 32}" text-anchor="middle" {AXIS}>'
         f"{escape(x_label)}</text>"
     )
     return parts
@@ -95,7 +96,7 @@ def _curve(frame: Frame, curve: Curve, x, style: tuple[str, str], label: str) ->
 
 def _at_risk(frame: Frame, curves: Sequence[Curve], times: Sequence[float], x, labels: list[str]) -> list[str]:
     top = frame.bottom + 56
-    parts = [f'<text x="8" y="{top}" font-weight="600" {TEXT}>Number at risk</text>']
+    parts = [f'<text x="8" y="{top}" font-weight="600" {LABEL}>Number at risk</text>']
     for i, (curve, label) in enumerate(zip(curves, labels, strict=True)):
         y = top + (i + 1) * ROW
         color = STYLES[i % len(STYLES)][0]

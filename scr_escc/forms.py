@@ -116,7 +116,9 @@ class SignatureForm(forms.Form):
             [name for name in self.fields if name not in ("meaning", "password")] + ["meaning", "password"]
         )
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_css))
+        button = Submit("submit", self.submit_label)
+        button.field_classes = f"btn {self.submit_css}"  # crispy's default "btn btn-primary" would stay otherwise
+        self.helper.add_input(button)
 
 
 class OpenRandomizationForm(SignatureForm):

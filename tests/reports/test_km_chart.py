@@ -75,7 +75,7 @@ def test_group_labels_are_escaped():
     assert root.get("aria-label") == 'PFS <"A"> & more' and root.get("role") == "img"
     assert root.find(f"{SVG}title").text == 'PFS <"A"> & more'
     assert "<script" not in svg
-    assert root.get("viewBox").startswith("0 0 760 ")
+    assert root.get("viewBox").startswith("0 0 640 ")
 
 
 def test_median_and_counts_in_the_legend():
@@ -90,3 +90,9 @@ def test_no_curves_says_so():
         root = parsed(svg)
         assert root.get("aria-label") == "PFS by arm"
         assert [t.text for t in root.iter(f"{SVG}text")] == ["No participants to plot yet."]
+
+
+def test_every_text_is_12_px_in_a_chart_that_fits_a_half_width_card():
+    root = parsed(km_svg(two_arms(), times=TIMES, title="PFS", labels={"A": "Arm A (experimental)", "B": "B"}))
+    assert {t.get("font-size") for t in root.iter(f"{SVG}text")} == {"12"}
+    assert root.get("width") == "640"  # about the inside of a half-width card at 1366 px: drawn unshrunk
