@@ -1,6 +1,7 @@
 """JSON API of tumour assessments (RECIST 1.1 scored by the services), a participant's efficacy
 summary and schedule, and the site worklist."""
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
@@ -59,7 +60,7 @@ class AssessmentInSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
             except (ValueError, ArithmeticError):
                 raise serializers.ValidationError({"targets": ["Measurements are numbers of millimetres or null."]})
             states = {value for value, _label in NON_TARGET_CHOICES}
-            if any(v not in states for v in attrs["non_targets"].values()):
+            if any(not isinstance(v, str) or v not in states for v in attrs["non_targets"].values()):
                 raise serializers.ValidationError({"non_targets": [f"States are one of {', '.join(sorted(states))}."]})
         return attrs
 
@@ -149,6 +150,8 @@ class AssessmentDetail(APIView):
     @extend_schema(request=AssessmentInSerializer, responses=AssessmentSerializer, summary="Correct an assessment")
     def patch(self, request, pk):
         assessment = self.get_object()
+        if not isinstance(request.data, Mapping):
+            return Response({"non_field_errors": ["Send a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
         body = AssessmentInSerializer(assessment, data={"assessment_date": assessment.assessment_date, **request.data})
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)

@@ -150,6 +150,8 @@ def derive_pfs(t: Timeline) -> TimeToEvent:
     """
     scans = _post_baseline(t)
     found = _first_event(t, scans)
+    if found is not None and found[0] < t.start:
+        raise ValueError(f"An event dated {found[0]} before the start {t.start}: the services refuse such dates.")
     event_date = found[0] if found else None
     if t.new_therapy is not None and (event_date is None or t.new_therapy < event_date):
         last = _last_adequate(scans, t.new_therapy)

@@ -104,7 +104,7 @@ TR = Dataset(
             CODE,
             Case(When(lesion__target=True, then=Value("mm")), default=Value(""), output_field=CharField()),
         ),
-        Column("TRLOC", "Organ of the lesion, as entered.", TEXT, safe_text("lesion__organ")),
+        Column("TRLOC", "Organ of the lesion, as typed.", TEXT, safe_text("lesion__organ"), free_text=True),
         Column("TRLOCDTL", "Location in the organ, as typed.", TEXT, safe_text("lesion__location"), free_text=True),
         Column("TRMETHOD", "Imaging method.", CODE, "assessment__method", codes(Method.choices)),
         Column("VISIT", "BASELINE or FOLLOW-UP.", CODE, _visit("assessment__baseline"), "BASELINE, FOLLOW-UP"),
@@ -265,6 +265,7 @@ AUDITED = (
 )
 # Typed text that may name a patient: the de-identified audit says it changed, not to what.
 FREE_TEXT_FIELDS = (
+    "organ",
     "change_reason",
     "target_site",
     "location",

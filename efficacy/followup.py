@@ -24,20 +24,22 @@ CONTACT_FIELDS = ("contact_date", "method", "notes")
 def _check_progression(participant: Participant, record: ClinicalProgression) -> None:
     if record.voided:
         return
-    records.raise_errors(
-        records.date_errors(
-            participant, record.progression_date, "progression_date", not_before=participant.enrollment_date
-        )
-    )
+    records.raise_errors(_on_study_errors(participant, record.progression_date, "progression_date"))
     if not record.reason.strip():
         records.raise_errors({"reason": [_("Say what showed the progression.")]})
 
 
 def _check_therapy(participant: Participant, record: NewAnticancerTherapy) -> None:
     if not record.voided:
-        records.raise_errors(
-            records.date_errors(participant, record.start_date, "start_date", not_before=participant.enrollment_date)
-        )
+        records.raise_errors(_on_study_errors(participant, record.start_date, "start_date"))
+
+
+def _on_study_errors(participant: Participant, day, field: str) -> dict:
+    """Progression and new therapy count from the start of PFS: randomization (run-in: enrollment)."""
+    start = records.start_of_study_treatment(participant)
+    if start is None:
+        return {field: [_("%(s)s is not randomized yet: PFS starts at randomization.") % {"s": participant.subject_id}]}
+    return records.date_errors(participant, day, field, not_before=start)
 
 
 def _check_contact(participant: Participant, record: FollowUpContact) -> None:

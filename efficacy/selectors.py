@@ -217,7 +217,8 @@ def efficacy_summary(participant: Participant, *, today: date | None = None) -> 
         results=results,
         best=recist.best_overall_response(
             [(a.assessment_date, recist.Response(a.computed_response)) for a in follow_ups if a.computed_response],
-            baseline_date=baseline.assessment_date if baseline else today,
+            # RECIST 1.1 §4.6.3: the minimum duration of SD counts from study entry.
+            baseline_date=schedule_anchor(participant) or (baseline.assessment_date if baseline else today),
         ),
         progression=progression,
         clinical_progressions=clinical,

@@ -94,7 +94,8 @@ def curve(subjects: Sequence[Subject], group: str, *, at_risk_times: Sequence[fl
         if t > 0 and (t in event_times or t == last):
             s = float(survival[t])
             # The log(−log) bounds are undefined where S is 0 or 1: there they collapse onto S.
-            steps.append((float(t), s, _finite(lower[t]) or s, _finite(upper[t]) or s))
+            low, high = _finite(lower[t]), _finite(upper[t])
+            steps.append((float(t), s, s if low is None else low, s if high is None else high))
     censored = sorted({(float(s.days), float(fitter.predict(s.days))) for s in members if not s.event})
     interval = median_survival_times(fitter.confidence_interval_)
     return Curve(

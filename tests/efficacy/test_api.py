@@ -161,3 +161,19 @@ def test_the_schedule_follows_the_study_settings(api, coordinator, admin_user, r
         (i["number"], i["status"], i["target"]) for i in api(coordinator).get("/api/v1/worklist/").json()["assessments"]
     ]
     assert rows == [(1, "overdue", (run_in.enrollment_date + timedelta(days=56)).isoformat())]
+
+
+def test_malformed_assessment_bodies_are_400_never_500(api, coordinator, run_in):
+    client = api(coordinator)
+    baseline = _baseline(client, run_in, run_in.enrollment_date - timedelta(days=5)).json()
+    url = f"/api/v1/participants/{run_in.subject_id}/tumour-assessments/"
+    body = {
+        "assessment_date": (run_in.enrollment_date + timedelta(days=42)).isoformat(),
+        "targets": {"T1": 10, "T2": 10, "T3": 10},
+        "non_targets": {"NT1": ["present"]},
+        "investigator_response": "PR",
+    }
+    assert client.post(url, body, format="json").status_code == 400
+    patch = client.patch(f"/api/v1/tumour-assessments/{baseline['id']}/", [1, 2], format="json")
+    assert patch.status_code == 400
+    assert TumourAssessment.objects.filter(participant=run_in).count() == 1

@@ -9,6 +9,8 @@ and the event.
 
 from datetime import date
 
+import pytest
+
 from efficacy.endpoints import (
     CENSOR_LAST_ADEQUATE,
     CENSOR_LAST_KNOWN_ALIVE,
@@ -305,3 +307,17 @@ def test_a_scan_scored_pd_is_the_progression_even_if_flagged_not_adequate():
     # RECIST 1.1: a new lesion is PD even when other lesions were not assessed. PD 2025-03-31: AVAL = 85.
     scans = [sd(date(2025, 2, 17)), Scan(date(2025, 3, 31), adequate=False, progression=True)]
     assert derive_pfs(timeline(scans)) == event(date(2025, 3, 31), 85, EVENT_PD, "pd")
+
+
+def test_an_event_before_the_start_is_refused_not_turned_into_a_negative_pfs():
+    # The services refuse a progression dated before randomization; the function never returns AVAL <= 0.
+    timeline = Timeline(
+        start=date(2025, 1, 6),
+        scans=[],
+        clinical_progression=date(2025, 1, 1),
+        death=None,
+        new_therapy=None,
+        last_known_alive=date(2025, 1, 6),
+    )
+    with pytest.raises(ValueError):
+        derive_pfs(timeline)

@@ -171,3 +171,19 @@ def test_a_grade5_ae_cannot_date_the_death_before_a_dose(run_in, coordinator):
     errors = _refused(lambda: record_adverse_event(participant=run_in, data=data, user=coordinator))
     assert (list(errors), _unchanged(run_in)) == (["death_date"], ("on_study", None, 1))
     assert not AdverseEvent.objects.filter(participant=run_in).exists()
+
+
+def test_a_clinical_progression_before_randomization_is_refused(randomized, coordinator):
+    # PFS starts at randomization: a progression dated before it would give a negative PFS.
+    participant = randomized("A")
+    data = {"progression_date": ago(1), "reason": "Dysphagia"}  # enrolled 10 days ago, randomized today
+    errors = _refused(lambda: record_clinical_progression(participant=participant, data=data, user=coordinator))
+    assert list(errors) == ["progression_date"]
+    assert not ClinicalProgression.objects.filter(participant=participant).exists()
+
+
+def test_a_new_therapy_before_randomization_is_refused(randomized, coordinator):
+    participant = randomized("B")
+    data = {"start_date": ago(1), "kind": "systemic", "therapy": "irinotecan"}
+    errors = _refused(lambda: record_new_therapy(participant=participant, data=data, user=coordinator))
+    assert list(errors) == ["start_date"]
