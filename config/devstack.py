@@ -152,6 +152,7 @@ def run() -> int:
     with Stack("dev") as urls:
         stack_env = DATA / "stack.env"
         stack_env.write_text("".join(f"{k}={v}\n" for k, v in urls.items()))
+        _manage("compile_translations")
         _manage("migrate", "--no-input")
         _manage("seed_demo")
         host = os.environ.get("HOST", "127.0.0.1")
@@ -225,6 +226,7 @@ def ensure_browser(args: list[str]) -> None:
 def test(args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     ensure_browser(args)
+    _manage("compile_translations")
     # SCR_TEST_STACK lets two suites run side by side, each on its own cluster.
     with Stack(os.environ.get("SCR_TEST_STACK", "test"), fast=True, database="postgres"):
         return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT).returncode

@@ -1,14 +1,17 @@
 """Pages of accounts: change my password, two-factor sign-in, and the data manager's user pages."""
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -200,3 +203,23 @@ def _account_action(request, person, action: str, reason: str) -> None:
     else:
         accounts.reset_two_factor(by=request.user, user=person, reason=reason)
         messages.success(request, _("Two-factor sign-in reset: the user sets up a new authenticator."))
+
+
+@require_POST
+def choose_language(request):
+    """The language switcher: remembered on the user (and in a cookie, for the sign-in page)."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest("Unknown language.")
+    if request.user.is_authenticated:
+        accounts.set_language(user=request.user, language=language)
+    target = request.POST.get("next") or request.headers.get("Referer") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
+    )
+    return response

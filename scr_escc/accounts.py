@@ -9,6 +9,7 @@ password change. Two-factor sign-in is TOTP (django-otp) with recovery codes.
 import secrets
 import string
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -281,3 +282,13 @@ def reset_two_factor(*, by, user: User, reason: str | None) -> User:
 
 def sites_for_choice():
     return Site.objects.filter(active=True).order_by("code")
+
+
+def set_language(*, user: User, language: str) -> User:
+    """The user's own language for pages and alert emails (kept in the user's history)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    if user.language != language:
+        user.language = language
+        _save_user(user, by=user, reason=_("Language changed"))
+    return user

@@ -73,6 +73,7 @@ class StudySettingsForm(ReasonForChangeFormMixin, forms.ModelForm):
             "escalation_email",
             "two_factor_required",
             "stratify_by_site",
+            "default_language",
             *SCHEDULE_FIELDS,
         ]
         widgets = {"safety_contact_emails": forms.Textarea(attrs={"rows": 2})}

@@ -1,10 +1,12 @@
-"""API clients get JSON, never Django's HTML error pages."""
+"""API clients get JSON, never Django's HTML error pages; pages in the user's language."""
 
 import logging
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 
 from scr_escc.transactions import DatabaseBusy, is_retryable
 
@@ -89,3 +91,28 @@ class AccountGateMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message}, status=403)
         return redirect(f"{reverse(url_name)}?next={request.get_full_path()}")
+
+
+class UserLanguageMiddleware:
+    """Pages in the signed-in user's language: their own choice, else the study's default.
+
+    Runs after authentication; before sign-in, Django's LocaleMiddleware reads the language cookie
+    (the switcher sets it) or the browser's Accept-Language. Dates stay ISO 8601 in both languages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = user.language or _study_language()
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
+
+
+def _study_language() -> str:
+    from scr_escc.models import Study
+
+    return Study.objects.values_list("default_language", flat=True).first() or settings.LANGUAGE_CODE

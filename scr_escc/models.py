@@ -1,5 +1,6 @@
 """The trial-wide core: the study row and its phase, sites, users and their roles."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, validate_email
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from scr_escc.audit import AuditedModel
+from scr_escc.permissions import STUDY_PERMISSIONS
 
 
 class Role(models.TextChoices):
@@ -56,6 +58,13 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         _("must change password"), default=False, help_text=_("Set by a temporary password; cleared by a new one.")
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of pages and alert emails; empty: the study's default."),
+    )
     # Role (group) and sites are kept with every history row; password hashes and sign-in times are not.
     history = HistoricalRecords(m2m_fields=["groups", "sites"], excluded_fields=["password", "last_login"])
 
@@ -96,6 +105,12 @@ def validate_email_list(value: str) -> None:
 
 def split_emails(value: str) -> list[str]:
     return [part.strip() for part in value.replace(";", ",").replace("\n", ",").split(",") if part.strip()]
+
+
+def _bounded(label, default: int, low: int, high: int, help_text) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, default=default, validators=[MinValueValidator(low), MaxValueValidator(high)], help_text=help_text
+    )
 
 
 class Study(AuditedModel):
@@ -154,6 +169,13 @@ class Study(AuditedModel):
         validators=[validate_email_list],
         help_text=_("Comma-separated addresses that receive every safety alert, besides PIs and admins."),
     )
+    default_language = models.CharField(
+        _("default language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("For users who have not chosen one (pages and alert emails)."),
+    )
     two_factor_required = models.BooleanField(
         _("two-factor sign-in for PI and data managers"),
         default=True,
@@ -166,29 +188,23 @@ class Study(AuditedModel):
     )
     # The visit schedule (efficacy): tumour assessments from randomization (run-in: enrollment)
     # until progression, then survival follow-up; treatment cycles.
-    assessment_interval_weeks = models.PositiveSmallIntegerField(
+    assessment_interval_weeks = _bounded(
         _("tumour assessment every (weeks)"),
-        default=6,
-        validators=[MinValueValidator(1), MaxValueValidator(52)],
-        help_text=_("Counted from randomization (run-in: from enrollment) until progression."),
+        6,
+        1,
+        52,
+        _("Counted from randomization (run-in: from enrollment) until progression."),
     )
-    assessment_window_days = models.PositiveSmallIntegerField(
+    assessment_window_days = _bounded(
         _("visit window (± days)"),
-        default=7,
-        validators=[MaxValueValidator(30)],
-        help_text=_("An assessment or contact within this many days of its target date counts for that visit."),
+        7,
+        0,
+        30,
+        _("An assessment or contact within this many days of its target date counts for that visit."),
     )
-    followup_interval_weeks = models.PositiveSmallIntegerField(
-        _("survival follow-up every (weeks)"),
-        default=12,
-        validators=[MinValueValidator(1), MaxValueValidator(52)],
-        help_text=_("Counted from progression."),
-    )
-    cycle_length_days = models.PositiveSmallIntegerField(
-        _("treatment cycle (days)"),
-        default=21,
-        validators=[MinValueValidator(7), MaxValueValidator(56)],
-        help_text=_("Day 1 of the next cycle is due this many days after the last one."),
+    followup_interval_weeks = _bounded(_("survival follow-up every (weeks)"), 12, 1, 52, _("Counted from progression."))
+    cycle_length_days = _bounded(
+        _("treatment cycle (days)"), 21, 7, 56, _("Day 1 of the next cycle is due this many days after the last one.")
     )
     # Comparative (by-arm) efficacy results: data managers always; the PI only once this is
     # opened by the PI's own e-signature with a reason (e.g. for a DSMB report). Never typed here.
@@ -212,25 +228,7 @@ class Study(AuditedModel):
             models.CheckConstraint(condition=models.Q(stopping_threshold__gte=1), name="stopping_threshold_positive"),
             models.CheckConstraint(condition=models.Q(run_in_min__gte=1), name="run_in_min_positive"),
         ]
-        permissions = [
-            ("enter_clinical_data", "Screen, enroll, record AEs and randomize at own sites"),
-            ("sign_ae_attribution", "Sign off AE attribution"),
-            ("view_all_sites", "Read every site's records"),
-            ("view_safety_dashboard", "Open the PI safety dashboard"),
-            ("view_alerts", "See alerts and their delivery status"),
-            ("open_randomization", "E-sign: open randomization"),
-            ("confirm_termination", "E-sign: confirm termination"),
-            ("resume_study", "Request the resumption of a halted study (data manager)"),
-            ("sign_resume", "E-sign: resume a halted study"),
-            ("amend_protocol", "E-sign: protocol amendment of the run-in limits or stopping threshold"),
-            ("change_study_settings", "Change study settings"),
-            ("manage_allocation_list", "Generate, import and see the allocation list"),
-            ("export_data", "Export CSV datasets"),
-            ("view_balance_report", "See the randomization balance report"),
-            ("view_efficacy_results", "See the efficacy results: pooled PFS and OS, the run-in cohort"),
-            ("view_comparative_results", "See efficacy results by arm while the trial runs"),
-            ("sign_results_access", "E-sign: open or close comparative results to the PI"),
-        ]
+        permissions = STUDY_PERMISSIONS
 
     def __str__(self) -> str:
         return self.protocol

@@ -24,6 +24,7 @@ STUDY_SETTING_FIELDS = (
     "escalation_email",
     "two_factor_required",
     "stratify_by_site",
+    "default_language",
     *SCHEDULE_FIELDS,
 )
 FIXED_LIMIT = gettext_lazy(

@@ -17,6 +17,7 @@ def _settings_post(study, **changes):
         "safety_contact_emails": study.safety_contact_emails,
         "two_factor_required": "on",
         **{f: getattr(study, f) for f in SCHEDULE_FIELDS},
+        "default_language": study.default_language,
         "version": study.version,
         "reason_for_change": "",
     }

@@ -47,6 +47,7 @@ def _settings_post(**changes) -> dict:
         "escalation_email": "",
         "two_factor_required": "on",
         **{f: getattr(study, f) for f in SCHEDULE_FIELDS},
+        "default_language": study.default_language,
         "reason_for_change": "Change",
         "version": study.version,
     }

@@ -117,7 +117,9 @@ def test_pi_monitor_admin_open_it(role, request, login, known_trial):
 
 def test_monitor_sees_no_action_on_the_dashboard(login, monitor, known_trial):
     body = login(monitor).get("/dashboard/").content.decode()
-    assert body.count('method="post"') == 1 and 'action="/accounts/logout/"' in body  # only "Sign out"
+    # Only "Sign out" and the language switcher post; nothing acts on the trial.
+    assert body.count('method="post"') == 2
+    assert 'action="/accounts/logout/"' in body and 'action="/accounts/language/"' in body
     assert login(monitor).post("/dashboard/").status_code == 405
 
 
