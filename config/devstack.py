@@ -203,22 +203,25 @@ def run() -> int:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+CJK_FONTS = Path("/usr/share/fonts/opentype/noto")  # fonts-noto-cjk: Chinese pages render, not as boxes
+BROWSER_PACKAGES = {"chromium": CHROMIUM, "fonts-noto-cjk": CJK_FONTS}
 
 
 def ensure_browser(args: list[str]) -> None:
-    """The browser journeys drive Debian's Chromium: install it when missing and allowed
-    (root with apt-get, as on CI), else say what to run, before any test starts."""
-    if CHROMIUM.exists() or "not e2e" in " ".join(args):
+    """The browser journeys drive Debian's Chromium, with the Noto CJK fonts for the Chinese pages:
+    install what is missing when allowed (root with apt-get, as on CI), else say what to run."""
+    missing = [name for name, path in BROWSER_PACKAGES.items() if not path.exists()]
+    if not missing or "not e2e" in " ".join(args):
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("Installing Debian's chromium for the browser tests (apt-get)…", flush=True)
+        print(f"Installing Debian's {' and '.join(missing)} for the browser tests (apt-get)…", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, stdout=subprocess.DEVNULL)
         return
     sys.exit(
-        "The browser tests need Debian's Chromium at /usr/bin/chromium. Install it, then run make test again:\n"
-        "    sudo apt-get update && sudo apt-get install -y chromium\n"
+        f"The browser tests need Debian's {' and '.join(missing)}. Install them, then run make test again:\n"
+        f"    sudo apt-get update && sudo apt-get install -y {' '.join(missing)}\n"
         "Or run every other test: make test ARGS='-m \"not e2e\"'"
     )
 
