@@ -2,8 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "SCR-ESCC-01 administration"
+admin.site.site_header = _("SCR-ESCC-01 administration")
 admin.site.site_title = "SCR-ESCC-01"
 
 urlpatterns = [

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class DeviationsConfig(AppConfig):
     name = "deviations"
-    verbose_name = "Protocol deviations"
+    verbose_name = _("Protocol deviations")
 
     def ready(self) -> None:
         from deviations.panels import deviations

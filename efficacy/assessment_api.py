@@ -4,6 +4,7 @@ summary and schedule, and the site worklist."""
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -47,21 +48,24 @@ class AssessmentInSerializer(ReasonForChangeSerializerMixin, serializers.Seriali
             for key in ("targets", "non_targets"):
                 lesions = LesionInSerializer(data=attrs[key], many=True)
                 if not isinstance(attrs[key], list) or not lesions.is_valid():
-                    raise serializers.ValidationError({key: getattr(lesions, "errors", None) or ["A list of lesions."]})
+                    raise serializers.ValidationError(
+                        {key: getattr(lesions, "errors", None) or [_("A list of lesions.")]}
+                    )
                 attrs[key] = lesions.validated_data
         else:
             for key in ("targets", "non_targets"):
                 if attrs[key] == []:
                     attrs[key] = {}
                 if not isinstance(attrs[key], dict):
-                    raise serializers.ValidationError({key: ['An object: lesion code → value, e.g. {"T1": 12.5}.']})
+                    raise serializers.ValidationError({key: [_('An object: lesion code → value, e.g. {"T1": 12.5}.')]})
             try:
                 attrs["targets"] = {k: None if v is None else _mm(v) for k, v in attrs["targets"].items()}
             except (ValueError, ArithmeticError):
-                raise serializers.ValidationError({"targets": ["Measurements are numbers of millimetres or null."]})
+                raise serializers.ValidationError({"targets": [_("Measurements are numbers of millimetres or null.")]})
             states = {value for value, _label in NON_TARGET_CHOICES}
             if any(not isinstance(v, str) or v not in states for v in attrs["non_targets"].values()):
-                raise serializers.ValidationError({"non_targets": [f"States are one of {', '.join(sorted(states))}."]})
+                message = _("States are one of %(states)s.") % {"states": ", ".join(sorted(states))}
+                raise serializers.ValidationError({"non_targets": [message]})
         return attrs
 
 
@@ -151,7 +155,7 @@ class AssessmentDetail(APIView):
     def patch(self, request, pk):
         assessment = self.get_object()
         if not isinstance(request.data, Mapping):
-            return Response({"non_field_errors": ["Send a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"non_field_errors": [_("Send a JSON object.")]}, status=status.HTTP_400_BAD_REQUEST)
         body = AssessmentInSerializer(assessment, data={"assessment_date": assessment.assessment_date, **request.data})
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -237,7 +241,7 @@ class Worklist(APIView):
         if request.query_params.get("site"):
             site = sites_visible_to(request.user).filter(code=request.query_params["site"]).first()
             if site is None:
-                return Response({"site": ["No such site among yours."]}, status=status.HTTP_400_BAD_REQUEST)
+                return Response({"site": [_("No such site among yours.")]}, status=status.HTTP_400_BAD_REQUEST)
         work = worklist_for(request.user, site=site)
 
         def visit(item):

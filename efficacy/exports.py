@@ -2,6 +2,7 @@
 
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext_lazy as _
 
 from efficacy.models import (
     NON_TARGET_CHOICES,
@@ -33,6 +34,7 @@ from scr_escc.csvexport import (
     codes,
     flag,
     iso_date,
+    lazy_text,
     safe_text,
     studyid,
     usubjid,
@@ -53,21 +55,23 @@ def _text(path: str) -> Cast:
 
 TR = Dataset(
     name="tr",
-    title="Tumour results (TR)",
-    description="One row per lesion per tumour assessment (SDTM TR): the diameter of each target lesion "
-    "(longest; short axis for a lymph node) and the state of each non-target lesion, as entered.",
-    voided="Rows of a voided assessment are included and flagged VOIDFL = Y; they are not scored.",
+    title=_("Tumour results (TR)"),
+    description=_(
+        "One row per lesion per tumour assessment (SDTM TR): the diameter of each target lesion "
+        "(longest; short axis for a lymph node) and the state of each non-target lesion, as entered."
+    ),
+    voided=_("Rows of a voided assessment are included and flagged VOIDFL = Y; they are not scored."),
     queryset=lambda: LesionResult.objects.order_by(
         "assessment__participant__subject_id", "assessment__assessment_date", "-lesion__target", "lesion__number"
     ),
     columns=(
         studyid(),
         usubjid("assessment__participant__subject_id"),
-        Column("SITEID", "Study site code.", CODE, "assessment__participant__site__code"),
-        Column("TRGRPID", "Record identifier of the assessment in this system.", INTEGER, "assessment_id"),
+        Column("SITEID", _("Study site code."), CODE, "assessment__participant__site__code"),
+        Column("TRGRPID", _("Record identifier of the assessment in this system."), INTEGER, "assessment_id"),
         Column(
             "TRLNKID",
-            "Lesion identifier: T1–T5 target, NT1… non-target, as chosen at baseline.",
+            _("Lesion identifier: T1–T5 target, NT1… non-target, as chosen at baseline."),
             CODE,
             Concat(
                 Case(When(lesion__target=True, then=Value("T")), default=Value("NT")),
@@ -77,7 +81,7 @@ TR = Dataset(
         ),
         Column(
             "TRTESTCD",
-            "LDIAM longest diameter, SAXIS short axis (lymph node), TUMSTATE non-target state.",
+            _("LDIAM longest diameter, SAXIS short axis (lymph node), TUMSTATE non-target state."),
             CODE,
             Case(
                 When(lesion__target=False, then=Value("TUMSTATE")),
@@ -89,61 +93,63 @@ TR = Dataset(
         ),
         Column(
             "TRORRES",
-            "Result: millimetres for a target (empty = not assessed), the state code for a non-target.",
+            _("Result: millimetres for a target (empty = not assessed), the state code for a non-target."),
             TEXT,
             Case(
                 When(lesion__target=True, then=_text("diameter_mm")),
                 default=F("status"),
                 output_field=CharField(),
             ),
-            "mm, or " + codes(NON_TARGET_CHOICES),
+            lazy_text(_("mm, or %(codes)s"), codes=codes(NON_TARGET_CHOICES)),
         ),
         Column(
             "TRORRESU",
-            "Unit of TRORRES.",
+            _("Unit of TRORRES."),
             CODE,
             Case(When(lesion__target=True, then=Value("mm")), default=Value(""), output_field=CharField()),
         ),
-        Column("TRLOC", "Organ of the lesion, as typed.", TEXT, safe_text("lesion__organ"), free_text=True),
-        Column("TRLOCDTL", "Location in the organ, as typed.", TEXT, safe_text("lesion__location"), free_text=True),
-        Column("TRMETHOD", "Imaging method.", CODE, "assessment__method", codes(Method.choices)),
-        Column("VISIT", "BASELINE or FOLLOW-UP.", CODE, _visit("assessment__baseline"), "BASELINE, FOLLOW-UP"),
-        Column("TRDTC", "Date of the assessment (imaging).", DATE, iso_date("assessment__assessment_date")),
-        Column("VOIDFL", "The assessment is voided.", FLAG, flag("assessment__voided"), "Y, N"),
+        Column("TRLOC", _("Organ of the lesion, as typed."), TEXT, safe_text("lesion__organ"), free_text=True),
+        Column("TRLOCDTL", _("Location in the organ, as typed."), TEXT, safe_text("lesion__location"), free_text=True),
+        Column("TRMETHOD", _("Imaging method."), CODE, "assessment__method", codes(Method.choices)),
+        Column("VISIT", _("BASELINE or FOLLOW-UP."), CODE, _visit("assessment__baseline"), "BASELINE, FOLLOW-UP"),
+        Column("TRDTC", _("Date of the assessment (imaging)."), DATE, iso_date("assessment__assessment_date")),
+        Column("VOIDFL", _("The assessment is voided."), FLAG, flag("assessment__voided"), "Y, N"),
     ),
 )
 
 RS = Dataset(
     name="rs",
-    title="Tumour response (RS)",
-    description="One row per follow-up tumour assessment (SDTM RS): the time-point response computed by "
-    "RECIST 1.1 from the measurements (RSORRES), the investigator's own response (RSINVRES) and whether "
-    "they differ, with the sum of diameters, the nadir and the changes it was computed from.",
-    voided="Voided assessments are included and flagged VOIDFL = Y; they are not scored.",
+    title=_("Tumour response (RS)"),
+    description=_(
+        "One row per follow-up tumour assessment (SDTM RS): the time-point response computed by "
+        "RECIST 1.1 from the measurements (RSORRES), the investigator's own response (RSINVRES) and whether "
+        "they differ, with the sum of diameters, the nadir and the changes it was computed from."
+    ),
+    voided=_("Voided assessments are included and flagged VOIDFL = Y; they are not scored."),
     queryset=lambda: TumourAssessment.objects.filter(baseline=False).order_by(
         "participant__subject_id", "assessment_date", "pk"
     ),
     columns=(
         studyid(),
         usubjid("participant__subject_id"),
-        Column("SITEID", "Study site code.", CODE, "participant__site__code"),
-        Column("RSGRPID", "Record identifier of the assessment in this system.", INTEGER, "pk"),
-        Column("COHORT", "Cohort of the participant.", CODE, "participant__cohort", "run_in, randomized"),
+        Column("SITEID", _("Study site code."), CODE, "participant__site__code"),
+        Column("RSGRPID", _("Record identifier of the assessment in this system."), INTEGER, "pk"),
+        Column("COHORT", _("Cohort of the participant."), CODE, "participant__cohort", "run_in, randomized"),
         *arm_columns("participant__arm"),
-        Column("RSTESTCD", "Overall response at the time point.", CODE, Value("OVRLRESP"), "OVRLRESP"),
+        Column("RSTESTCD", _("Overall response at the time point."), CODE, Value("OVRLRESP"), "OVRLRESP"),
         Column(
             "RSORRES",
-            "Overall response computed by RECIST 1.1 (NN: non-CR/non-PD).",
+            _("Overall response computed by RECIST 1.1 (NN: non-CR/non-PD)."),
             CODE,
             "computed_response",
             RESPONSES,
         ),
-        Column("RSTRGRES", "Target lesion response (computed).", CODE, "target_response", RESPONSES),
-        Column("RSNTRGRS", "Non-target lesion response (computed).", CODE, "non_target_response", RESPONSES),
-        Column("RSINVRES", "The investigator's response.", CODE, "investigator_response", RESPONSES),
+        Column("RSTRGRES", _("Target lesion response (computed)."), CODE, "target_response", RESPONSES),
+        Column("RSNTRGRS", _("Non-target lesion response (computed)."), CODE, "non_target_response", RESPONSES),
+        Column("RSINVRES", _("The investigator's response."), CODE, "investigator_response", RESPONSES),
         Column(
             "RSDISCFL",
-            "The investigator's response differs from the computed one (flagged for review).",
+            _("The investigator's response differs from the computed one (flagged for review)."),
             FLAG,
             Case(
                 When(~Q(investigator_response="") & ~Q(investigator_response=F("computed_response")), then=Value("Y")),
@@ -152,78 +158,86 @@ RS = Dataset(
             ),
             "Y, N",
         ),
-        Column("SUMDIAM", "Sum of target diameters (mm); empty when a target was not assessed.", TEXT, _text("sum_mm")),
-        Column("NADIR", "Smallest earlier sum, baseline included (mm).", TEXT, _text("nadir_mm")),
+        Column(
+            "SUMDIAM", _("Sum of target diameters (mm); empty when a target was not assessed."), TEXT, _text("sum_mm")
+        ),
+        Column("NADIR", _("Smallest earlier sum, baseline included (mm)."), TEXT, _text("nadir_mm")),
         Column(
             "PCHGBL",
-            "Change of the sum from baseline (%, truncated to 1 decimal).",
+            _("Change of the sum from baseline (%, truncated to 1 decimal)."),
             TEXT,
             _text("change_from_baseline_pct"),
         ),
         Column(
             "PCHGNAD",
-            "Change of the sum from the nadir (%, truncated to 1 decimal).",
+            _("Change of the sum from the nadir (%, truncated to 1 decimal)."),
             TEXT,
             _text("change_from_nadir_pct"),
         ),
-        Column("NEWLES", "New lesion.", CODE, "new_lesion", "no, yes, equivocal"),
-        Column("RSDTC", "Date of the assessment.", DATE, iso_date("assessment_date")),
-        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
+        Column("NEWLES", _("New lesion."), CODE, "new_lesion", "no, yes, equivocal"),
+        Column("RSDTC", _("Date of the assessment."), DATE, iso_date("assessment_date")),
+        Column("VOIDFL", _("Voided record."), FLAG, flag("voided"), "Y, N"),
     ),
 )
 
 EX = Dataset(
     name="ex",
-    title="Exposure (EX)",
-    description="One row per systemic therapy dose (per agent per cycle) and per radiotherapy course "
-    "(SDTM EX), as given: dose, unit, reductions, delays and omissions with their reason.",
-    voided="Voided records are included and flagged VOIDFL = Y with the reason in VOIDRSN.",
+    title=_("Exposure (EX)"),
+    description=_(
+        "One row per systemic therapy dose (per agent per cycle) and per radiotherapy course "
+        "(SDTM EX), as given: dose, unit, reductions, delays and omissions with their reason."
+    ),
+    voided=_("Voided records are included and flagged VOIDFL = Y with the reason in VOIDRSN."),
     queryset=lambda: Exposure.objects.order_by("participant__subject_id", "start_date", "id"),
     columns=(
         studyid(),
         usubjid("participant__subject_id"),
-        Column("SITEID", "Study site code.", CODE, "participant__site__code"),
-        Column("EXSEQ", "Record identifier: D<n> a dose, R<n> a radiotherapy course.", CODE, "id"),
+        Column("SITEID", _("Study site code."), CODE, "participant__site__code"),
+        Column("EXSEQ", _("Record identifier: D<n> a dose, R<n> a radiotherapy course."), CODE, "id"),
         *arm_columns("participant__arm"),
         Column(
             "EXTRT",
-            "Treatment: an agent of the systemic therapy or a radiotherapy.",
+            _("Treatment: an agent of the systemic therapy or a radiotherapy."),
             CODE,
             "treatment",
             codes(Agent.choices) + "; " + codes(Modality.choices),
         ),
-        Column("EXCYCLE", "Cycle of the systemic therapy; empty for radiotherapy.", INTEGER, "cycle"),
-        Column("EXDOSE", "Dose given; for radiotherapy the total dose.", TEXT, _text("dose")),
-        Column("EXDOSU", "Unit of EXDOSE.", CODE, "unit", "mg, mg/m2, mg/kg, AUC, Gy"),
+        Column("EXCYCLE", _("Cycle of the systemic therapy; empty for radiotherapy."), INTEGER, "cycle"),
+        Column("EXDOSE", _("Dose given; for radiotherapy the total dose."), TEXT, _text("dose")),
+        Column("EXDOSU", _("Unit of EXDOSE."), CODE, "unit", "mg, mg/m2, mg/kg, AUC, Gy"),
         Column(
-            "EXADJ", "Dose given as planned, reduced, delayed or omitted.", CODE, "change", codes(DoseChange.choices)
+            "EXADJ", _("Dose given as planned, reduced, delayed or omitted."), CODE, "change", codes(DoseChange.choices)
         ),
-        Column("EXADJRSN", "Reason for the change, as typed.", TEXT, safe_text("change_reason"), free_text=True),
-        Column("EXFRACT", "Radiotherapy fractions.", INTEGER, "fractions"),
-        Column("EXLOC", "Radiotherapy target site, as typed.", TEXT, safe_text("target_site"), free_text=True),
-        Column("EXSTDTC", "Date given (radiotherapy: first fraction).", DATE, iso_date("start_date")),
-        Column("EXENDTC", "End date (radiotherapy: last fraction; empty while ongoing).", DATE, iso_date("end_date")),
-        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
-        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason"), free_text=True),
+        Column("EXADJRSN", _("Reason for the change, as typed."), TEXT, safe_text("change_reason"), free_text=True),
+        Column("EXFRACT", _("Radiotherapy fractions."), INTEGER, "fractions"),
+        Column("EXLOC", _("Radiotherapy target site, as typed."), TEXT, safe_text("target_site"), free_text=True),
+        Column("EXSTDTC", _("Date given (radiotherapy: first fraction)."), DATE, iso_date("start_date")),
+        Column(
+            "EXENDTC", _("End date (radiotherapy: last fraction; empty while ongoing)."), DATE, iso_date("end_date")
+        ),
+        Column("VOIDFL", _("Voided record."), FLAG, flag("voided"), "Y, N"),
+        Column("VOIDRSN", _("Reason the record was voided."), TEXT, safe_text("void_reason"), free_text=True),
     ),
 )
 
 DS = Dataset(
     name="ds",
-    title="Progression and death (DS)",
-    description="Disposition events (SDTM DS) of the efficacy analysis: the first assessment scored PD by "
-    "RECIST 1.1, every clinical progression, and every death (from a Grade 5 AE or recorded directly). "
-    "PRGFL = Y marks the event that dates the participant's progression (the earliest).",
-    voided="Voided records are left out: a voided progression is not an event.",
+    title=_("Progression and death (DS)"),
+    description=_(
+        "Disposition events (SDTM DS) of the efficacy analysis: the first assessment scored PD by "
+        "RECIST 1.1, every clinical progression, and every death (from a Grade 5 AE or recorded directly). "
+        "PRGFL = Y marks the event that dates the participant's progression (the earliest)."
+    ),
+    voided=_("Voided records are left out: a voided progression is not an event."),
     queryset=lambda: Disposition.objects.order_by("participant__subject_id", "event_date", "id"),
     columns=(
         studyid(),
         usubjid("participant__subject_id"),
-        Column("SITEID", "Study site code.", CODE, "participant__site__code"),
-        Column("DSSPID", "Source record: A<n> assessment, C<n> clinical progression, P<n> participant.", CODE, "id"),
+        Column("SITEID", _("Study site code."), CODE, "participant__site__code"),
+        Column("DSSPID", _("Source record: A<n> assessment, C<n> clinical progression, P<n> participant."), CODE, "id"),
         Column(
             "DSDECOD",
-            "Standardized event.",
+            _("Standardized event."),
             CODE,
             Case(
                 When(event="death", then=Value("DEATH")), default=Value("PROGRESSIVE DISEASE"), output_field=CharField()
@@ -232,20 +246,22 @@ DS = Dataset(
         ),
         Column(
             "DSSCAT",
-            "How the event was established.",
+            _("How the event was established."),
             CODE,
             "event",
-            "progression_recist (first PD computed by RECIST 1.1), progression_clinical, death",
+            _("progression_recist (first PD computed by RECIST 1.1), progression_clinical, death"),
         ),
         Column(
             "DSTERM",
-            "Reason of a clinical progression or cause of death, as typed.",
+            _("Reason of a clinical progression or cause of death, as typed."),
             TEXT,
             safe_text("detail"),
             free_text=True,
         ),
-        Column("PRGFL", "This event dates the participant's progression.", FLAG, flag("defines_progression"), "Y, N"),
-        Column("DSSTDTC", "Date of the event.", DATE, iso_date("event_date")),
+        Column(
+            "PRGFL", _("This event dates the participant's progression."), FLAG, flag("defines_progression"), "Y, N"
+        ),
+        Column("DSSTDTC", _("Date of the event."), DATE, iso_date("event_date")),
     ),
 )
 

@@ -193,7 +193,8 @@ class TumourAssessment(EfficacyRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{_('Baseline') if self.baseline else _('Assessment')} {self.assessment_date}"
+        label = _("Baseline") if self.baseline else _("Assessment")
+        return f"{label} {self.assessment_date}"
 
     @property
     def disagrees(self) -> bool:
@@ -263,7 +264,8 @@ class ClinicalProgression(EfficacyRecord):
         verbose_name_plural = _("clinical progressions")
 
     def __str__(self) -> str:
-        return f"{_('Clinical progression')} {self.progression_date}"
+        label = _("Clinical progression")
+        return f"{label} {self.progression_date}"
 
 
 class TherapyKind(models.TextChoices):
@@ -306,7 +308,8 @@ class FollowUpContact(EfficacyRecord):
         verbose_name_plural = _("survival follow-up contacts")
 
     def __str__(self) -> str:
-        return f"{_('Follow-up contact')} {self.contact_date}"
+        label = _("Follow-up contact")
+        return f"{label} {self.contact_date}"
 
 
 # ---- Read-only views for the SDTM-shaped exports (created by migration 0002) -------------------

@@ -1,6 +1,7 @@
 """JSON API of SPEC §10 for screenings, enrollment and participants. Thin: services decide."""
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -56,7 +57,9 @@ class ScreeningSerializer(serializers.ModelSerializer):
             return value
         # The earlier screening must be visible to the caller: 404-like refusal otherwise.
         if not selectors.screenings_visible_to(self.context["request"].user).filter(pk=value.pk).exists():
-            raise serializers.ValidationError('Invalid pk "%s" - object does not exist.' % value.pk)
+            raise serializers.ValidationError(
+                _('Invalid pk "%(pk_value)s" - object does not exist.') % {"pk_value": value.pk}
+            )
         return value
 
 

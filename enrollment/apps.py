@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
-    verbose_name = "Screening and enrollment"
+    verbose_name = _("Screening and enrollment")
 
     def ready(self) -> None:
         from scr_escc.navigation import register_menu_item

@@ -5,6 +5,8 @@ the same style and documented in the data dictionary page.
 """
 
 from django.db.models import Case, CharField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from enrollment.eligibility import CRITERIA
 from enrollment.models import Arm, Cohort, Histology, Participant, ParticipantStatus, Screening, Sex
@@ -23,13 +25,17 @@ from scr_escc.csvexport import (
     iso_date,
     iso_datetime,
     joined,
+    lazy_text,
     safe_text,
     studyid,
     usubjid,
     years_between,
 )
 
-ARM_NAMES = {code: str(label) for code, label in Arm.choices}
+# Cell values of the ARM column (and ADTTE's): English whatever the language of the request that
+# happens to import this module, as analysis software expects.
+with override("en"):
+    ARM_NAMES = {code: str(label) for code, label in Arm.choices}
 
 
 def arm_columns(path: str) -> tuple[Column, Column]:
@@ -42,49 +48,55 @@ def arm_columns(path: str) -> tuple[Column, Column]:
     return (
         Column(
             "ARMCD",
-            "Randomized arm code; empty for the run-in cohort and before randomization.",
+            _("Randomized arm code; empty for the run-in cohort and before randomization."),
             CODE,
             path,
             ", ".join(ARM_NAMES),
         ),
-        Column("ARM", "Randomized arm with its regimen.", TEXT, name, "; ".join(ARM_NAMES.values())),
+        Column("ARM", _("Randomized arm with its regimen."), TEXT, name, "; ".join(ARM_NAMES.values())),
     )
 
 
 SCREENING = Dataset(
     name="screening",
-    title="Screening log",
-    description="One row per screening, eligible or not, with the criteria answers and the failed criteria codes.",
-    voided="Voided screenings are included and flagged VOIDFL = Y with the reason in VOIDRSN.",
+    title=_("Screening log"),
+    description=_("One row per screening, eligible or not, with the criteria answers and the failed criteria codes."),
+    voided=_("Voided screenings are included and flagged VOIDFL = Y with the reason in VOIDRSN."),
     queryset=lambda: Screening.objects.order_by("site__code", "sequence"),
     columns=(
         studyid(),
-        Column("SITEID", "Study site code.", CODE, "site__code"),
-        Column("SCRNUM", "Screening number, per site.", TEXT, "screening_number"),
+        Column("SITEID", _("Study site code."), CODE, "site__code"),
+        Column("SCRNUM", _("Screening number, per site."), TEXT, "screening_number"),
         Column(
             "PRVSCRN",
-            "Screening number of this patient's earlier screen failure, when re-screened.",
+            _("Screening number of this patient's earlier screen failure, when re-screened."),
             TEXT,
             "previous_screening__screening_number",
         ),
-        Column("INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("initials"), identifier=True),
-        Column("BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("date_of_birth"), identifier=True),
+        Column("INITIALS", _("Patient initials (direct identifier)."), TEXT, safe_text("initials"), identifier=True),
+        Column("BRTHDTC", _("Date of birth (direct identifier)."), DATE, iso_date("date_of_birth"), identifier=True),
         Column(
             "AGE",
-            "Age in completed years at the screening date.",
+            _("Age in completed years at the screening date."),
             INTEGER,
             years_between("date_of_birth", "screening_date"),
         ),
-        Column("SEX", "Sex.", CODE, "sex", codes(Sex.choices)),
-        Column("RFICDTC", "Date of informed consent.", DATE, iso_date("consent_date")),
-        Column("SCRNDTC", "Screening date.", DATE, iso_date("screening_date")),
-        Column("ECOG", "ECOG performance status.", INTEGER, "ecog", "0–4"),
-        Column("PGSGA", "PG-SGA score.", INTEGER, "pgsga_score", "0–60"),
-        Column("HISTOL", "Histology.", CODE, "histology", codes(Histology.choices)),
+        Column("SEX", _("Sex."), CODE, "sex", codes(Sex.choices)),
+        Column("RFICDTC", _("Date of informed consent."), DATE, iso_date("consent_date")),
+        Column("SCRNDTC", _("Screening date."), DATE, iso_date("screening_date")),
+        Column("ECOG", _("ECOG performance status."), INTEGER, "ecog", "0–4"),
+        Column("PGSGA", _("PG-SGA score."), INTEGER, "pgsga_score", "0–60"),
+        Column("HISTOL", _("Histology."), CODE, "histology", codes(Histology.choices)),
         *(
             Column(
                 c.code,
-                f"{'Inclusion' if c.inclusion else 'Exclusion'} criterion {c.code} ({c.text}) answered yes.",
+                lazy_text(
+                    _("Inclusion criterion %(code)s (%(text)s) answered yes.")
+                    if c.inclusion
+                    else _("Exclusion criterion %(code)s (%(text)s) answered yes."),
+                    code=c.code,
+                    text=c.text,
+                ),
                 FLAG,
                 flag(c.field),
                 "Y, N",
@@ -93,75 +105,85 @@ SCREENING = Dataset(
         ),
         Column(
             "ELIGFL",
-            "Eligible: every inclusion criterion met and no exclusion criterion.",
+            _("Eligible: every inclusion criterion met and no exclusion criterion."),
             FLAG,
             flag("eligible"),
             "Y, N",
         ),
         Column(
             "FAILCRIT",
-            "Failed criteria codes, in protocol order (the screen-failure reasons).",
+            _("Failed criteria codes, in protocol order (the screen-failure reasons)."),
             LIST,
             joined("failed_criteria"),
             ", ".join(c.code for c in CRITERIA),
         ),
-        Column("SUBJID", "Subject ID given at enrollment; empty when not enrolled.", TEXT, "participant__subject_id"),
-        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
-        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason"), free_text=True),
-        Column("CRTDTC", "When the screening was first entered.", DATETIME, iso_datetime("created_at")),
+        Column(
+            "SUBJID", _("Subject ID given at enrollment; empty when not enrolled."), TEXT, "participant__subject_id"
+        ),
+        Column("VOIDFL", _("Voided record."), FLAG, flag("voided"), "Y, N"),
+        Column("VOIDRSN", _("Reason the record was voided."), TEXT, safe_text("void_reason"), free_text=True),
+        Column("CRTDTC", _("When the screening was first entered."), DATETIME, iso_datetime("created_at")),
     ),
 )
 
 
 PARTICIPANTS = Dataset(
     name="participants",
-    title="Participants",
-    description="One row per enrolled participant (SDTM DM-like): cohort, arm, status and key dates.",
-    voided="Participants are never voided; a withdrawal or death is a status with its date.",
+    title=_("Participants"),
+    description=_("One row per enrolled participant (SDTM DM-like): cohort, arm, status and key dates."),
+    voided=_("Participants are never voided; a withdrawal or death is a status with its date."),
     queryset=lambda: Participant.objects.order_by("site__code", "sequence"),
     columns=(
         studyid(),
         usubjid(),
-        Column("SUBJID", "Subject ID within the study (site code and number).", TEXT, "subject_id"),
-        Column("SITEID", "Study site code.", CODE, "site__code"),
+        Column("SUBJID", _("Subject ID within the study (site code and number)."), TEXT, "subject_id"),
+        Column("SITEID", _("Study site code."), CODE, "site__code"),
         Column(
             "SCRNUM",
-            "Screening number of the screening that enrolled the participant.",
+            _("Screening number of the screening that enrolled the participant."),
             TEXT,
             "screening__screening_number",
         ),
         Column(
-            "INITIALS", "Patient initials (direct identifier).", TEXT, safe_text("screening__initials"), identifier=True
+            "INITIALS",
+            _("Patient initials (direct identifier)."),
+            TEXT,
+            safe_text("screening__initials"),
+            identifier=True,
         ),
         Column(
-            "BRTHDTC", "Date of birth (direct identifier).", DATE, iso_date("screening__date_of_birth"), identifier=True
+            "BRTHDTC",
+            _("Date of birth (direct identifier)."),
+            DATE,
+            iso_date("screening__date_of_birth"),
+            identifier=True,
         ),
         Column(
             "AGE",
-            "Age in completed years at the screening date.",
+            _("Age in completed years at the screening date."),
             INTEGER,
             years_between("screening__date_of_birth", "screening__screening_date"),
         ),
-        Column("AGEU", "Age unit.", CODE, Value("YEARS", output_field=CharField()), "YEARS"),
-        Column("SEX", "Sex.", CODE, "screening__sex", codes(Sex.choices)),
-        Column("RFICDTC", "Date of informed consent.", DATE, iso_date("screening__consent_date")),
-        Column("ENRLDTC", "Enrollment date.", DATE, iso_date("enrollment_date")),
-        Column("COHORT", "Cohort, fixed by the study phase at enrollment.", CODE, "cohort", codes(Cohort.choices)),
+        Column("AGEU", _("Age unit."), CODE, Value("YEARS", output_field=CharField()), "YEARS"),
+        Column("SEX", _("Sex."), CODE, "screening__sex", codes(Sex.choices)),
+        Column("RFICDTC", _("Date of informed consent."), DATE, iso_date("screening__consent_date")),
+        Column("ENRLDTC", _("Enrollment date."), DATE, iso_date("enrollment_date")),
+        Column("COHORT", _("Cohort, fixed by the study phase at enrollment."), CODE, "cohort", codes(Cohort.choices)),
         *arm_columns("arm"),
-        Column("RANDDTC", "When the participant was randomized (UTC).", DATETIME, iso_datetime("randomized_at")),
-        Column("STATUS", "Participant status.", CODE, "status", codes(ParticipantStatus.choices)),
-        Column("WDDTC", "Withdrawal date.", DATE, iso_date("withdrawal_date")),
-        Column("WDREAS", "Withdrawal reason.", TEXT, safe_text("withdrawal_reason"), free_text=True),
-        Column("COMPLDTC", "Date the participant completed the study.", DATE, iso_date("completion_date")),
-        Column("DTHDTC", "Date of death.", DATE, iso_date("death_date")),
+        Column("RANDDTC", _("When the participant was randomized (UTC)."), DATETIME, iso_datetime("randomized_at")),
+        Column("STATUS", _("Participant status."), CODE, "status", codes(ParticipantStatus.choices)),
+        Column("WDDTC", _("Withdrawal date."), DATE, iso_date("withdrawal_date")),
+        Column("WDREAS", _("Withdrawal reason."), TEXT, safe_text("withdrawal_reason"), free_text=True),
+        Column("COMPLDTC", _("Date the participant completed the study."), DATE, iso_date("completion_date")),
+        Column("DTHDTC", _("Date of death."), DATE, iso_date("death_date")),
         Column(
             "DTHCAUS",
-            "Cause of death when recorded directly (e.g. progression); empty when the death is a Grade 5 AE.",
+            _("Cause of death when recorded directly (e.g. progression); empty when the death is a Grade 5 AE."),
             TEXT,
             safe_text("death_cause"),
             free_text=True,
         ),
-        Column("DTHFL", "Subject died.", FLAG, flag(Q(death_date__isnull=False)), "Y, N"),
+        Column("DTHFL", _("Subject died."), FLAG, flag(Q(death_date__isnull=False)), "Y, N"),
     ),
 )
 

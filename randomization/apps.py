@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class RandomizationConfig(AppConfig):
     name = "randomization"
-    verbose_name = "Randomization"
+    verbose_name = _("Randomization")
 
     def ready(self) -> None:
         from enrollment.panels import register_participant_panel

@@ -17,6 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 ARMS = ("A", "B")
 DEFAULT_BLOCK_SIZES = (2, 4)
 CSV_COLUMNS = ("stratum", "sequence", "block", "block_size", "arm")
@@ -47,10 +49,10 @@ def strata_for(site_codes: Iterable[str] | None) -> list[str]:
 def validate_block_sizes(block_sizes: Sequence[int]) -> list[str]:
     errors = []
     if not block_sizes:
-        errors.append("Give at least one block size.")
+        errors.append(_("Give at least one block size."))
     for size in block_sizes:
         if size < 2 or size % 2:
-            errors.append(f"Block size {size} cannot hold as many A as B: use even sizes ≥ 2.")
+            errors.append(_("Block size %(size)s cannot hold as many A as B: use even sizes ≥ 2.") % {"size": size})
     return errors
 
 
@@ -125,10 +127,11 @@ def parse_csv(text: str, *, known_strata: Sequence[str]) -> tuple[list[Entry], l
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = {"stratum", "sequence", "block", "arm"} - set(reader.fieldnames or [])
     if missing:
-        return [], [f"Line 1: missing column(s) {', '.join(sorted(missing))}; expected {', '.join(CSV_COLUMNS)}."]
+        message = _("Line 1: missing column(s) %(missing)s; expected %(expected)s.")
+        return [], [message % {"missing": ", ".join(sorted(missing)), "expected": ", ".join(CSV_COLUMNS)}]
     rows, errors = _read_rows(reader, known_strata)
     if not rows and not errors:
-        errors.append("The file has no entries.")
+        errors.append(_("The file has no entries."))
     by_stratum: dict[str, list[tuple[int, Entry]]] = defaultdict(list)
     for line, entry in rows:
         by_stratum[entry.stratum].append((line, entry))
@@ -152,13 +155,16 @@ def _read_rows(reader: csv.DictReader, known_strata: Sequence[str]) -> tuple[lis
         stratum = (row.get("stratum") or "").strip()
         arm = (row.get("arm") or "").strip().upper()
         if stratum not in known_strata:
-            errors.append(f"Line {line}: unknown stratum “{stratum}” (known: {', '.join(known_strata)}).")
+            errors.append(
+                _("Line %(line)s: unknown stratum “%(stratum)s” (known: %(known)s).")
+                % {"line": line, "stratum": stratum, "known": ", ".join(known_strata)}
+            )
         if arm not in ARMS:
-            errors.append(f"Line {line}: arm “{row.get('arm')}” is not A or B.")
+            errors.append(_("Line %(line)s: arm “%(arm)s” is not A or B.") % {"line": line, "arm": row.get("arm")})
         try:
             sequence, block = int(row["sequence"]), int(row["block"])
         except (TypeError, ValueError):
-            errors.append(f"Line {line}: sequence and block must be whole numbers.")
+            errors.append(_("Line %(line)s: sequence and block must be whole numbers.") % {"line": line})
             continue
         declared = (row.get("block_size") or "").strip()
         size = int(declared) if declared.isdigit() else 0
@@ -170,10 +176,11 @@ def _sequence_errors(stratum: str, items: list[tuple[int, Entry]]) -> list[str]:
     """Sequences start at 1 and have no gaps or repeats (the first break is reported)."""
     for expected, (line, entry) in enumerate(items, start=1):
         if entry.sequence != expected:
-            return [
-                f"Line {line}: stratum {stratum} sequence {entry.sequence}, expected {expected} "
+            message = _(
+                "Line %(line)s: stratum %(stratum)s sequence %(sequence)s, expected %(expected)s "
                 "(sequences start at 1 and have no gaps or repeats)."
-            ]
+            )
+            return [message % {"line": line, "stratum": stratum, "sequence": entry.sequence, "expected": expected}]
     return []
 
 
@@ -185,20 +192,29 @@ def _block_errors(stratum: str, blocks: dict[int, list[tuple[int, Entry]]]) -> l
         members = blocks[number]
         first_line = members[0][0]
         if number != previous_block + 1:
-            errors.append(f"Line {first_line}: stratum {stratum} block {number} follows block {previous_block}.")
+            errors.append(
+                _("Line %(line)s: stratum %(stratum)s block %(block)s follows block %(previous)s.")
+                % {"line": first_line, "stratum": stratum, "block": number, "previous": previous_block}
+            )
         previous_block = number
         arms = [e.arm for _line, e in members]
         if arms.count("A") != arms.count("B"):
             errors.append(
-                f"Line {first_line}: stratum {stratum} block {number} is not balanced "
-                f"({arms.count('A')} A, {arms.count('B')} B)."
+                _("Line %(line)s: stratum %(stratum)s block %(block)s is not balanced (%(a)s A, %(b)s B).")
+                % {"line": first_line, "stratum": stratum, "block": number, "a": arms.count("A"), "b": arms.count("B")}
             )
         sequences = sorted(e.sequence for _line, e in members)
         if sequences != list(range(sequences[0], sequences[0] + len(sequences))):
-            errors.append(f"Line {first_line}: stratum {stratum} block {number} is not one run of sequences.")
+            errors.append(
+                _("Line %(line)s: stratum %(stratum)s block %(block)s is not one run of sequences.")
+                % {"line": first_line, "stratum": stratum, "block": number}
+            )
         for line, e in members:
             if e.block_size and e.block_size != len(members):
-                errors.append(f"Line {line}: block_size {e.block_size} but block {number} has {len(members)} entries.")
+                errors.append(
+                    _("Line %(line)s: block_size %(size)s but block %(block)s has %(n)s entries.")
+                    % {"line": line, "size": e.block_size, "block": number, "n": len(members)}
+                )
                 break
     return errors
 

@@ -116,16 +116,20 @@ def _alert_if_low(stratum: Stratum) -> None:
         return
     stratum.low_alerted = True
     stratum.save(update_fields=["low_alerted"])
+
+    def render() -> tuple[str, str]:
+        # The PI and safety contacts receive it too: "low", never how many entries are left,
+        # which would help predict the next arm.
+        subject = _("Allocation list running low in stratum %(c)s") % {"c": stratum.code}
+        body = _(
+            "Stratum %(c)s of the SCR-ESCC-01 allocation list is running low. The data manager extends it on "
+            "the Randomization page: randomization in an exhausted stratum is refused."
+        ) % {"c": stratum.code}
+        return subject, body
+
     queue_alert(
         kind=Alert.Kind.ALLOCATION_LIST_LOW,
         key=f"allocation_list_low:{stratum.allocation_list_id}:{stratum.code}",
-        subject=_("Allocation list running low in stratum %(c)s") % {"c": stratum.code},
-        # The PI and safety contacts receive it too: "low", never how many entries are left,
-        # which would help predict the next arm.
-        body=_(
-            "Stratum %(c)s of the SCR-ESCC-01 allocation list is running low. The data manager extends it on "
-            "the Randomization page: randomization in an exhausted stratum is refused."
-        )
-        % {"c": stratum.code},
+        render=render,
         link="/randomization/",
     )

@@ -9,16 +9,31 @@ numbers. Without direct identifiers, STARTDT and ADT move by the participant's o
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 from efficacy.endpoint_data import endpoint_rows
 from enrollment.exports import ARM_NAMES
 from enrollment.models import Cohort, Participant
 from reports.audit_trail import deidentification_key
-from scr_escc.csvexport import CODE, DATE, INTEGER, TEXT, Column, Dataset, date_offset, patient_pseudonym, studyid
+from scr_escc.csvexport import (
+    CODE,
+    DATE,
+    INTEGER,
+    TEXT,
+    Column,
+    Dataset,
+    date_offset,
+    lazy_text,
+    patient_pseudonym,
+    studyid,
+)
 
 PARAMS = {
     "pfs": ("PFS", "Progression-free survival (days)"),
     "os": ("OS", "Overall survival (days)"),
 }
+# The parameter as the dictionary names it, in the reader's language (PARAM cells stay English).
+PARAM_TITLES = {"pfs": _("Progression-free survival (days)"), "os": _("Overall survival (days)")}
 RUN_IN_ARM = "Run-in cohort (LDRT + CFRT + PD-1 inhibitor + paclitaxel/platinum), not randomized"
 
 
@@ -70,35 +85,41 @@ def _count() -> int:
 def _columns(endpoint: str) -> tuple[Column, ...]:
     paramcd, param = PARAMS[endpoint]
     return (
-        Column("STUDYID", "Study identifier.", CODE, ""),
-        Column("USUBJID", "Unique subject identifier: STUDYID-SUBJID.", TEXT, ""),
-        Column("SITEID", "Study site code.", CODE, ""),
-        Column("COHORT", "randomized: the analysis set of the randomized phase; run_in: reported separately.", CODE, "",
+        Column("STUDYID", _("Study identifier."), CODE, ""),
+        Column("USUBJID", _("Unique subject identifier: STUDYID-SUBJID."), TEXT, ""),
+        Column("SITEID", _("Study site code."), CODE, ""),
+        Column("COHORT",
+               _("randomized: the analysis set of the randomized phase; run_in: reported separately."), CODE, "",
                "randomized, run_in"),
-        Column("ARMCD", "Randomized arm code; empty for the run-in cohort.", CODE, "", "A, B"),
-        Column("ARM", "Arm with its regimen.", TEXT, ""),
-        Column("STRATA", "Randomization stratum (the allocation list's); empty for the run-in cohort.", CODE, ""),
-        Column("PARAMCD", "Parameter code.", CODE, "", paramcd),
-        Column("PARAM", "Parameter.", TEXT, "", param),
-        Column("STARTDT", "Start date: randomization (run-in cohort: enrollment).", DATE, ""),
-        Column("ADT", "Date of the event or of censoring (docs/ENDPOINTS.md).", DATE, ""),
-        Column("AVAL", "Days from STARTDT to ADT, STARTDT being day 1 (ADT - STARTDT + 1).", INTEGER, ""),
-        Column("CNSR", "0 event, 1 censored.", INTEGER, "", "0, 1"),
-        Column("EVNTDESC", "The event (empty when censored).", TEXT, ""),
-        Column("CNSDTDSC", "Where the censoring date comes from (empty for an event).", TEXT, ""),
+        Column("ARMCD", _("Randomized arm code; empty for the run-in cohort."), CODE, "", "A, B"),
+        Column("ARM", _("Arm with its regimen."), TEXT, ""),
+        Column("STRATA", _("Randomization stratum (the allocation list's); empty for the run-in cohort."), CODE, ""),
+        Column("PARAMCD", _("Parameter code."), CODE, "", paramcd),
+        Column("PARAM", _("Parameter."), TEXT, "", param),
+        Column("STARTDT", _("Start date: randomization (run-in cohort: enrollment)."), DATE, ""),
+        Column("ADT", _("Date of the event or of censoring (docs/ENDPOINTS.md)."), DATE, ""),
+        Column("AVAL", _("Days from STARTDT to ADT, STARTDT being day 1 (ADT - STARTDT + 1)."), INTEGER, ""),
+        Column("CNSR", _("0 event, 1 censored."), INTEGER, "", "0, 1"),
+        Column("EVNTDESC", _("The event (empty when censored)."), TEXT, ""),
+        Column("CNSDTDSC", _("Where the censoring date comes from (empty for an event)."), TEXT, ""),
     )  # fmt: skip
 
 
 def _dataset(endpoint: str) -> Dataset:
-    paramcd, param = PARAMS[endpoint]
+    paramcd, _param = PARAMS[endpoint]
     return Dataset(
         name=endpoint,
-        title=f"ADTTE: {param}",
-        description=f"ADaM time-to-event, PARAMCD {paramcd}: one row per randomized participant (from "
-        "randomization) and per run-in participant (from enrollment), derived by efficacy/endpoints.py with the "
-        "censoring rules of docs/ENDPOINTS.md; the same rows the Efficacy page analyses. Comparative by arm: "
-        "data managers only.",
-        voided="Derived from records that are not voided; voided records never set a date.",
+        title=lazy_text(_("ADTTE: %(param)s"), param=PARAM_TITLES[endpoint]),
+        description=lazy_text(
+            _(
+                "ADaM time-to-event, PARAMCD %(paramcd)s: one row per randomized participant (from "
+                "randomization) and per run-in participant (from enrollment), derived by efficacy/endpoints.py with "
+                "the censoring rules of docs/ENDPOINTS.md; the same rows the Efficacy page analyses. Comparative by "
+                "arm: data managers only."
+            ),
+            paramcd=paramcd,
+        ),
+        voided=_("Derived from records that are not voided; voided records never set a date."),
         queryset=lambda: Participant.objects.none(),
         rows=_rows(endpoint),
         rows_shift_dates=True,

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ReportsConfig(AppConfig):
     name = "reports"
-    verbose_name = "Reports: PI dashboard and CSV exports"
+    verbose_name = _("Reports: PI dashboard and CSV exports")
 
     def ready(self) -> None:
         from scr_escc.navigation import register_menu_item

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from deviations.models import ProtocolDeviation
 from efficacy.exports import AUDITED as EFFICACY_AUDITED
@@ -164,6 +166,12 @@ def _record_rows(deidentified: bool) -> Iterator[list[str]]:
             previous = row
 
 
+def _english(display) -> str:
+    """A choice label as a cell: English, whatever the language of the user who exports."""
+    with override("en"):
+        return display()
+
+
 def _user(user) -> str:
     return neutralize(user.get_username()) if user else "system"
 
@@ -182,7 +190,7 @@ def _event_rows(deidentified: bool) -> Iterator[list[str]]:
             "phase_changed",
             "study",
             "1",
-            transition.get_to_phase_display(),
+            _english(transition.get_to_phase_display),
             "",
             reason(transition.reason) + signed,
             f"phase: {transition.from_phase} → {transition.to_phase}",
@@ -231,36 +239,40 @@ def _audit_count() -> int:
 
 AUDIT = Dataset(
     name="audit",
-    title="Audit trail",
-    description="Every create, change and void of a clinical record, every phase change and every export: "
-    "who, when, why and what changed (old → new). Ordered by record, then time.",
-    voided="Voids appear as action voided, with their reason.",
+    title=_("Audit trail"),
+    description=_(
+        "Every create, change and void of a clinical record, every phase change and every export: "
+        "who, when, why and what changed (old → new). Ordered by record, then time."
+    ),
+    voided=_("Voids appear as action voided, with their reason."),
     queryset=lambda: Study.history.none(),
     rows=_history_rows,
     count=_audit_count,
     columns=(
-        Column("AUDITDTC", "When (UTC).", DATETIME, ""),
-        Column("USERNAME", "Who (system for automatic changes such as the stopping-rule halt).", TEXT, ""),
-        Column("ACTION", "What happened.", CODE, "", ACTIONS),
+        Column("AUDITDTC", _("When (UTC)."), DATETIME, ""),
+        Column("USERNAME", _("Who (system for automatic changes such as the stopping-rule halt)."), TEXT, ""),
+        Column("ACTION", _("What happened."), CODE, "", ACTIONS),
         Column(
             "RECTYPE",
-            "Kind of record.",
+            _("Kind of record."),
             CODE,
             "",
             "screening, participant, adverse_event, deviation, study, user, site, systemic_dose, radiotherapy_course, "
             "tumour_assessment, lesion, lesion_result, clinical_progression, new_therapy, follow_up_contact, "
             "allocation_list, export",
         ),
-        Column("RECID", "Record identifier (the AEID, screening or participant record id, export id).", INTEGER, ""),
-        Column("RECLABEL", "The record as users know it: screening number, subject ID, AE term, dataset.", TEXT, ""),
-        Column("VERSION", "Record version after the change.", INTEGER, ""),
+        Column("RECID", _("Record identifier (the AEID, screening or participant record id, export id)."), INTEGER, ""),
+        Column("RECLABEL", _("The record as users know it: screening number, subject ID, AE term, dataset."), TEXT, ""),
+        Column("VERSION", _("Record version after the change."), INTEGER, ""),
         Column(
-            "REASON", "Reason for change, as entered (with the e-signature meaning for signed decisions).", TEXT, ""
+            "REASON", _("Reason for change, as entered (with the e-signature meaning for signed decisions)."), TEXT, ""
         ),
         Column(
             "CHANGES",
-            "Changed fields as “field: old → new”, separated by ';'. In the export without direct "
-            "identifiers, changes of initials, date of birth or screening notes show as “(changed)”.",
+            _(
+                "Changed fields as “field: old → new”, separated by ';'. In the export without direct "
+                "identifiers, changes of initials, date of birth or screening notes show as “(changed)”."
+            ),
             TEXT,
             "",
         ),

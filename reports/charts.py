@@ -13,6 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
+from unicodedata import east_asian_width
+
+from django.utils.translation import gettext as _
 
 COLORS = {
     "run_in": "#0d6efd",
@@ -57,6 +60,11 @@ def integer_ticks(highest: int, most: int = 5) -> list[int]:
                 top = -(-highest // size) * size
                 return list(range(0, top + 1, size))
         step *= 10
+
+
+def text_width(text: str, per_char: int = 7) -> int:
+    """About how wide `text` is drawn: `per_char` a character, twice that for a CJK (wide) one."""
+    return per_char * sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _frame(width: int, ticks: list[int], **margins) -> Frame:
@@ -105,15 +113,15 @@ def _legend(frame: Frame, entries: list[tuple[str, str]]) -> list[str]:
             f'<rect x="{x}" y="8" width="12" height="12" fill="{color}"/>'
             f'<text x="{x + 16}" y="18" {TEXT}>{escape(label)}</text>'
         )
-        x += 28 + 7 * len(label)
+        x += 28 + text_width(label)
     return parts
 
 
 def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict[str, str]) -> str:
     """One step line per cohort: participants enrolled so far, by enrollment date."""
-    title = "Cumulative enrollment by cohort"
+    title = _("Cumulative enrollment by cohort")
     if not timeline:
-        return _empty(title, "No one enrolled yet.")
+        return _empty(title, _("No one enrolled yet."))
     per_cohort: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for day, cohort, n in timeline:
         per_cohort[cohort].append((day, n))
@@ -121,14 +129,14 @@ def cumulative_enrollment(timeline: list[tuple[date, str, int]], *, labels: dict
     # single day of enrollment draws a visible step.
     first, last = timeline[0][0] - timedelta(days=1), timeline[-1][0] + timedelta(days=1)
     span = (last - first).days
-    totals = {cohort: sum(n for _, n in points) for cohort, points in per_cohort.items()}
+    totals = {cohort: sum(n for _day, n in points) for cohort, points in per_cohort.items()}
     ticks = integer_ticks(max(totals.values()))
     frame = _frame(620, ticks, bottom_margin=30)
 
     def x(day: date) -> float:
         return frame.left + (frame.right - frame.left) * (day - first).days / span
 
-    body = _y_axis(frame, ticks, "participants")
+    body = _y_axis(frame, ticks, _("participants"))
     steps = min(5, span)
     for i in range(steps + 1):
         day = first + timedelta(days=round(i * span / steps))
@@ -157,17 +165,17 @@ def _bars(frame: Frame, categories: list[str]) -> tuple[float, float]:
 
 def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, str]) -> str:
     """Stacked bars: run-in and randomized participants per site."""
-    title = "Enrollment by site"
+    title = _("Enrollment by site")
     if not rows:
-        return _empty(title, "No one enrolled yet.")
-    sites = sorted({site for site, _, _ in rows})
+        return _empty(title, _("No one enrolled yet."))
+    sites = sorted({site for site, _cohort, _n in rows})
     counts = {(site, cohort): 0 for site in sites for cohort in ("run_in", "randomized")}
     for site, cohort, n in rows:
         counts[(site, cohort)] = counts.get((site, cohort), 0) + n
     ticks = integer_ticks(max(sum(counts[(s, c)] for c in ("run_in", "randomized")) for s in sites))
     frame = _frame(300, ticks, bottom_margin=30)
     start, slot = _bars(frame, sites)
-    body = _y_axis(frame, ticks, "participants")
+    body = _y_axis(frame, ticks, _("participants"))
     for i, site in enumerate(sites):
         x, below = start + i * slot, 0
         for cohort in ("run_in", "randomized"):
@@ -188,14 +196,14 @@ def enrollment_by_site(rows: list[tuple[str, str, int]], *, labels: dict[str, st
 
 def aes_by_grade(counts: dict[int, int]) -> str:
     """One bar per CTCAE grade, its count written on top."""
-    title = "Adverse events by CTCAE grade"
+    title = _("Adverse events by CTCAE grade")
     if not any(counts.values()):
-        return _empty(title, "No adverse events recorded.")
+        return _empty(title, _("No adverse events recorded."))
     grades = sorted(counts)
     ticks = integer_ticks(max(counts.values()))
     frame = _frame(300, ticks, top=20, bottom_margin=30)
     start, slot = _bars(frame, [str(g) for g in grades])
-    body = _y_axis(frame, ticks, "events")
+    body = _y_axis(frame, ticks, _("events"))
     for i, grade in enumerate(grades):
         x, n = start + i * slot, counts[grade]
         top = frame.y(n, ticks[-1])

@@ -130,9 +130,10 @@ def consort_svg(summary, *, links: dict[str, str] | None = None) -> str:
     parts += [_draw_arrow(boxes[a], boxes[b], side) for a, b, side in ARROWS]
     width = RIGHT_X + ARM_OFFSET + BOX_W + 20
     height = max(box.y + box.height for box in boxes.values()) + GAP
+    label = escape(_("CONSORT flow diagram"))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(_("CONSORT flow diagram"))}" font-family="DejaVu Sans, Arial, sans-serif" '
+        f'aria-label="{label}" font-family="DejaVu Sans, Arial, sans-serif" '
         f'class="consort" data-testid="consort">'
         # Scoped to this diagram: inline SVG styles apply to the whole page.
         "<style>svg.consort a { text-decoration: none; } "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from efficacy.endpoint_data import EndpointRow, endpoint_rows
 from enrollment.models import Cohort
@@ -19,9 +20,15 @@ from reports import survival
 from reports.km_chart import km_svg
 from scr_escc.results_access import may_see_by_arm
 
-ENDPOINTS = {"pfs": "Progression-free survival", "os": "Overall survival"}
-Y_LABELS = {"pfs": "Progression-free (%)", "os": "Alive (%)"}
-ARM_LABELS = {"A": "Arm A (experimental)", "B": "Arm B (control)", "all": "All randomized", "run_in": "Run-in cohort"}
+# Shown on the page and in the charts, in the reader's language.
+ENDPOINTS = {"pfs": gettext_lazy("Progression-free survival"), "os": gettext_lazy("Overall survival")}
+Y_LABELS = {"pfs": gettext_lazy("Progression-free (%)"), "os": gettext_lazy("Alive (%)")}
+ARM_LABELS = {
+    "A": gettext_lazy("Arm A (experimental)"),
+    "B": gettext_lazy("Arm B (control)"),
+    "all": gettext_lazy("All randomized"),
+    "run_in": gettext_lazy("Run-in cohort"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,8 @@ def _analysis(endpoint: str, subjects, groups: list[str], title: str, *, compare
     curves = [survival.curve(subjects, group, at_risk_times=times) for group in groups]
     comparison = survival.compare(subjects) if compare else None
     x_label = _("Days since randomization") if "run_in" not in groups else _("Days since enrollment")
-    svg = km_svg(curves, times=times, title=title, x_label=x_label, y_label=Y_LABELS[endpoint], labels=ARM_LABELS)
+    y_label = str(Y_LABELS[endpoint])
+    svg = km_svg(curves, times=times, title=title, x_label=x_label, y_label=y_label, labels=ARM_LABELS)
     return Analysis(endpoint, title, curves, comparison, times, svg)
 
 
@@ -78,15 +86,19 @@ def efficacy_results(user) -> EfficacyResults:
     visible = may_see_by_arm(user)
     pooled, by_arm, early = {}, {} if visible else None, {}
     for endpoint, name in ENDPOINTS.items():
+        names = {"endpoint": name}
         pooled[endpoint] = _analysis(
-            endpoint, _subjects(randomized, endpoint, group="all"), ["all"], f"{name}: randomized, arms pooled"
+            endpoint,
+            _subjects(randomized, endpoint, group="all"),
+            ["all"],
+            _("%(endpoint)s: randomized, arms pooled") % names,
         )
         early[endpoint] = _analysis(
-            endpoint, _subjects(run_in, endpoint, group="run_in"), ["run_in"], f"{name}: run-in cohort"
+            endpoint, _subjects(run_in, endpoint, group="run_in"), ["run_in"], _("%(endpoint)s: run-in cohort") % names
         )
         if visible:
             by_arm[endpoint] = _analysis(
-                endpoint, _subjects(randomized, endpoint), ["A", "B"], f"{name} by arm", compare=True
+                endpoint, _subjects(randomized, endpoint), ["A", "B"], _("%(endpoint)s by arm") % names, compare=True
             )
     return EfficacyResults(visible, pooled, by_arm, early, len(randomized), len(run_in))
 

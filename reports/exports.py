@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Case, CharField, Value, When
 from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from deviations.exports import DATASETS as DEVIATION_DATASETS
 from efficacy.exports import DATASETS as EFFICACY_DATASETS
@@ -45,17 +47,17 @@ EXPORT_PERMISSION = "scr_escc.export_data"
 
 ALERTS = Dataset(
     name="alerts",
-    title="Alerts",
-    description="One row per email alert in the outbox, with its delivery status.",
-    voided="Alerts are never voided or deleted.",
+    title=_("Alerts"),
+    description=_("One row per email alert in the outbox, with its delivery status."),
+    voided=_("Alerts are never voided or deleted."),
     queryset=lambda: Alert.objects.order_by("created_at", "pk"),
     columns=(
-        Column("ALERTID", "Record identifier of the alert.", INTEGER, "pk"),
-        Column("KIND", "What the alert is about.", CODE, "kind", codes(Alert.Kind.choices)),
-        Column("KEY", "Unique key: one alert per cause.", TEXT, safe_text("key")),
+        Column("ALERTID", _("Record identifier of the alert."), INTEGER, "pk"),
+        Column("KIND", _("What the alert is about."), CODE, "kind", codes(Alert.Kind.choices)),
+        Column("KEY", _("Unique key: one alert per cause."), TEXT, safe_text("key")),
         Column(
             "STATUS",
-            "Delivery status; a message being handed to the mail server is still pending.",
+            _("Delivery status; a message being handed to the mail server is still pending."),
             CODE,
             Case(
                 When(status=Alert.Status.SENDING, then=Value(Alert.Status.PENDING.value)),
@@ -64,14 +66,14 @@ ALERTS = Dataset(
             ),
             "pending, sent, failed",
         ),
-        Column("CRTDTC", "When the alert was written (UTC).", DATETIME, iso_datetime("created_at")),
+        Column("CRTDTC", _("When the alert was written (UTC)."), DATETIME, iso_datetime("created_at")),
         Column(
-            "SENTDTC", "When the mail server accepted it (UTC); empty until sent.", DATETIME, iso_datetime("sent_at")
+            "SENTDTC", _("When the mail server accepted it (UTC); empty until sent."), DATETIME, iso_datetime("sent_at")
         ),
-        Column("ATTEMPTS", "Delivery attempts so far.", INTEGER, "attempts"),
-        Column("SUBJECT", "Email subject.", TEXT, safe_text("subject"), free_text=True),
-        Column("LINK", "Page the alert points to.", TEXT, safe_text("link")),
-        Column("LASTERR", "The mail server's last error, if any.", TEXT, safe_text("last_error")),
+        Column("ATTEMPTS", _("Delivery attempts so far."), INTEGER, "attempts"),
+        Column("SUBJECT", _("Email subject."), TEXT, safe_text("subject"), free_text=True),
+        Column("LINK", _("Page the alert points to."), TEXT, safe_text("link")),
+        Column("LASTERR", _("The mail server's last error, if any."), TEXT, safe_text("last_error")),
     ),
 )
 
@@ -111,7 +113,7 @@ def get_dataset(name: str) -> Dataset:
     try:
         return DATASETS[name]
     except KeyError:
-        raise Http404(f"No dataset {name!r}.") from None
+        raise Http404(gettext("No dataset %(name)s.") % {"name": repr(name)}) from None
 
 
 def datasets_with_counts() -> list[tuple[Dataset, int]]:

@@ -9,7 +9,10 @@ times and under the plot the number at risk at those same times, one row per gro
 from collections.abc import Sequence
 from html import escape
 
-from reports.charts import MUTED, TEXT, Frame, _empty, _svg
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from reports.charts import MUTED, TEXT, Frame, _empty, _svg, text_width
 from reports.survival import Curve
 
 WIDTH = 640  # fits a half-width card at 1366 px (about 630 px inside) without shrinking the 12 px text
@@ -24,17 +27,33 @@ MAX_LABEL = 24  # characters of a group label in the number-at-risk table
 
 
 def _fmt(days: float | None) -> str:
-    return "NR" if days is None else f"{days:g}"
+    return pgettext("median survival not reached", "NR") if days is None else f"{days:g}"
 
 
 def _legend_text(curve: Curve, label: str) -> str:
-    ci = f"{_fmt(curve.median_lower)}–{_fmt(curve.median_upper)}" if curve.median is not None else ""
-    median = f"median {_fmt(curve.median)}" + (f" (95% CI {ci})" if ci else "")
-    return f"{label}: n={curve.n}, {curve.events} events, {median}"
+    if curve.median is None:
+        median = _("median %(median)s") % {"median": _fmt(curve.median)}
+    else:
+        median = _("median %(median)s (95%% CI %(lower)s–%(upper)s)") % {
+            "median": _fmt(curve.median),
+            "lower": _fmt(curve.median_lower),
+            "upper": _fmt(curve.median_upper),
+        }
+    return _("%(label)s: n=%(n)s, %(events)s events, %(median)s") % {
+        "label": label,
+        "n": curve.n,
+        "events": curve.events,
+        "median": median,
+    }
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+    """At most MAX_LABEL characters (a wide CJK character counting two)."""
+    if text_width(label, 1) <= MAX_LABEL:
+        return label
+    while text_width(label, 1) > MAX_LABEL - 1:
+        label = label[:-1]
+    return label + "…"
 
 
 def _legend(frame: Frame, entries: list[tuple[str, tuple[str, str]]]) -> list[str]:
@@ -96,7 +115,8 @@ def _curve(frame: Frame, curve: Curve, x, style: tuple[str, str], label: str) ->
 
 def _at_risk(frame: Frame, curves: Sequence[Curve], times: Sequence[float], x, labels: list[str]) -> list[str]:
     top = frame.bottom + 56
-    parts = [f'<text x="8" y="{top}" font-weight="600" {LABEL}>Number at risk</text>']
+    title = escape(_("Number at risk"))
+    parts = [f'<text x="8" y="{top}" font-weight="600" {LABEL}>{title}</text>']
     for i, (curve, label) in enumerate(zip(curves, labels, strict=True)):
         y = top + (i + 1) * ROW
         color = STYLES[i % len(STYLES)][0]
@@ -111,21 +131,23 @@ def km_svg(
     *,
     times: Sequence[float],
     title: str,
-    x_label: str = "Days since randomization",
-    y_label: str = "Progression-free (%)",
+    x_label: str | None = None,
+    y_label: str | None = None,
     labels: dict[str, str] | None = None,
 ) -> str:
     """Kaplan–Meier curves with a legend and a number-at-risk table aligned to the x ticks."""
     if not curves or not any(c.n for c in curves):
-        return _empty(title, "No participants to plot yet.")
-    names = [(labels or {}).get(c.group, c.group) for c in curves]
-    left = max(56, min(32 + 7 * max(len(_short(n)) for n in names), 200))  # room for the row labels
+        return _empty(title, _("No participants to plot yet."))
+    x_label = _("Days since randomization") if x_label is None else x_label
+    y_label = _("Progression-free (%)") if y_label is None else y_label
+    names = [str((labels or {}).get(c.group, c.group)) for c in curves]
+    left = max(56, min(32 + max(text_width(_short(n)) for n in names), 200))  # room for the row labels
     top = 22 + ROW * len(curves)
     height = top + PLOT_HEIGHT + 56 + ROW * (len(curves) + 1) + 8
     frame = Frame(
         width=WIDTH, height=height, left=left, right_margin=24, top=top, bottom_margin=height - top - PLOT_HEIGHT
     )
-    last = max([*times, *(t for c in curves for t, *_ in c.steps), *(t for c in curves for t, _ in c.censored)])
+    last = max([*times, *(t for c in curves for t, *_rest in c.steps), *(t for c in curves for t, _s in c.censored)])
     span = last or 1.0
 
     def x(t: float) -> float:

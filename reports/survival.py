@@ -22,6 +22,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 MIN_PER_ARM_PER_STRATUM = 2
 
 
@@ -115,15 +117,15 @@ def _strata_problem(pairs: Sequence[Subject], experimental: str, control: str) -
     """Why a stratified analysis cannot be done ("" when it can)."""
     strata = sorted({s.stratum for s in pairs})
     if len(strata) < 2:
-        return "One randomization stratum only: unstratified analysis."
+        return _("One randomization stratum only: unstratified analysis.")
     for stratum in strata:
         for arm in (experimental, control):
             n = sum(1 for s in pairs if s.stratum == stratum and s.group == arm)
             if n < MIN_PER_ARM_PER_STRATUM:
-                return (
-                    f"Unstratified analysis: stratum {stratum} has {n} subject(s) in arm {arm} "
-                    f"(fewer than {MIN_PER_ARM_PER_STRATUM})."
-                )
+                return _(
+                    "Unstratified analysis: stratum %(stratum)s has %(n)s subject(s) in arm %(arm)s "
+                    "(fewer than %(minimum)s)."
+                ) % {"stratum": stratum, "n": n, "arm": arm, "minimum": MIN_PER_ARM_PER_STRATUM}
     return ""
 
 
@@ -207,15 +209,15 @@ def compare(subjects: Sequence[Subject], *, experimental="A", control="B") -> Co
     problem = _strata_problem(pairs, experimental, control)
     stratified = not problem
     statistic, p = _logrank(pairs, experimental, stratified)
-    note = problem or "Log-rank test and Cox model stratified by randomization stratum."
+    note = problem or _("Log-rank test and Cox model stratified by randomization stratum.")
     no_events = [arm for arm in (experimental, control) if not any(s.event for s in pairs if s.group == arm)]
     if no_events:
         hr = None
-        note += f" No event in arm {no_events[0]} yet: hazard ratio not estimable."
+        note += " " + _("No event in arm %(arm)s yet: hazard ratio not estimable.") % {"arm": no_events[0]}
     else:
         hr = _cox(pairs, experimental, stratified)
         if hr is None:
-            note += " The Cox model did not converge: no hazard ratio."
+            note += " " + _("The Cox model did not converge: no hazard ratio.")
     return Comparison(
         logrank_statistic=statistic,
         logrank_p=p,

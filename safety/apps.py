@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class SafetyConfig(AppConfig):
     name = "safety"
-    verbose_name = "Safety: adverse events, stopping rule"
+    verbose_name = _("Safety: adverse events, stopping rule")
 
     def ready(self) -> None:
         from enrollment.panels import register_participant_panel

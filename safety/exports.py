@@ -1,6 +1,7 @@
 """The adverse events dataset of the CSV exports (SPEC §8), with SDTM AE variable names."""
 
 from django.db.models import Case, CharField, F, Q, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from enrollment.exports import arm_columns
 from safety.models import ActionTaken, AdverseEvent, Attribution, Intervention, Outcome, Seriousness
@@ -16,6 +17,7 @@ from scr_escc.csvexport import (
     contains,
     flag,
     iso_date,
+    lazy_text,
     safe_text,
     studyid,
     usubjid,
@@ -45,37 +47,44 @@ def _when_coded(path: str) -> Case:
 
 ADVERSE_EVENTS = Dataset(
     name="adverse_events",
-    title="Adverse events",
-    description="One row per adverse event (SDTM AE), CTCAE v5.0 coded, with seriousness and attribution.",
-    voided="Voided AEs are included and flagged VOIDFL = Y with the reason in VOIDRSN; they do not count "
-    "towards the stopping rule.",
+    title=_("Adverse events"),
+    description=_("One row per adverse event (SDTM AE), CTCAE v5.0 coded, with seriousness and attribution."),
+    voided=_(
+        "Voided AEs are included and flagged VOIDFL = Y with the reason in VOIDRSN; they do not count "
+        "towards the stopping rule."
+    ),
     queryset=lambda: AdverseEvent.objects.order_by("participant__subject_id", "onset_date", "pk"),
     columns=(
         studyid(),
         usubjid("participant__subject_id"),
-        Column("SITEID", "Study site code.", CODE, "participant__site__code"),
-        Column("AEID", "Record identifier of the AE in this system (stable; cite it in queries).", INTEGER, "pk"),
-        Column("COHORT", "Cohort of the participant.", CODE, "participant__cohort", "run_in, randomized"),
+        Column("SITEID", _("Study site code."), CODE, "participant__site__code"),
+        Column("AEID", _("Record identifier of the AE in this system (stable; cite it in queries)."), INTEGER, "pk"),
+        Column("COHORT", _("Cohort of the participant."), CODE, "participant__cohort", "run_in, randomized"),
         *arm_columns("participant__arm"),
         Column(
             "AETERM",
-            "Reported term: the CTCAE term, or the specified text of an “Other, specify” (typed text: "
-            "dropped without direct identifiers, where AEDECOD and AEBODSYS remain).",
+            _(
+                "Reported term: the CTCAE term, or the specified text of an “Other, specify” (typed text: "
+                "dropped without direct identifiers, where AEDECOD and AEBODSYS remain)."
+            ),
             TEXT,
             safe_text("term"),
             free_text=True,
         ),
         Column(
-            "AEDECOD", "CTCAE v5.0 term when coded; empty for “Other, specify”.", TEXT, _when_coded("ctcae_term__term")
+            "AEDECOD",
+            _("CTCAE v5.0 term when coded; empty for “Other, specify”."),
+            TEXT,
+            _when_coded("ctcae_term__term"),
         ),
-        Column("AELLTCD", "MedDRA code of the CTCAE term when coded.", TEXT, _when_coded("ctcae_term__meddra_code")),
-        Column("AEBODSYS", "System organ class (CTCAE/MedDRA SOC).", TEXT, safe_text("soc")),
-        Column("AETOXGR", "CTCAE grade.", INTEGER, "grade", "1, 2, 3, 4, 5"),
-        Column("AESER", "Serious adverse event (ICH E2A).", FLAG, flag("serious"), "Y, N"),
+        Column("AELLTCD", _("MedDRA code of the CTCAE term when coded."), TEXT, _when_coded("ctcae_term__meddra_code")),
+        Column("AEBODSYS", _("System organ class (CTCAE/MedDRA SOC)."), TEXT, safe_text("soc")),
+        Column("AETOXGR", _("CTCAE grade."), INTEGER, "grade", "1, 2, 3, 4, 5"),
+        Column("AESER", _("Serious adverse event (ICH E2A)."), FLAG, flag("serious"), "Y, N"),
         *(
             Column(
                 name,
-                f"Seriousness criterion: {criterion.label}.",
+                lazy_text(_("Seriousness criterion: %(criterion)s."), criterion=criterion.label),
                 FLAG,
                 contains("seriousness_criteria", criterion),
                 "Y, N",
@@ -85,7 +94,7 @@ ADVERSE_EVENTS = Dataset(
         *(
             Column(
                 name,
-                f"Attribution to {intervention.label}.",
+                lazy_text(_("Attribution to %(intervention)s."), intervention=intervention.label),
                 CODE,
                 f"attribution_{intervention.value}",
                 codes(Attribution.choices),
@@ -94,8 +103,10 @@ ADVERSE_EVENTS = Dataset(
         ),
         Column(
             "AEREL",
-            "Treatment-related (derived): RELATED when any attribution is possible, probable or "
-            "definite; this is what the stopping rule counts.",
+            _(
+                "Treatment-related (derived): RELATED when any attribution is possible, probable or "
+                "definite; this is what the stopping rule counts."
+            ),
             CODE,
             Case(
                 When(treatment_related=True, then=Value("RELATED")),
@@ -104,14 +115,14 @@ ADVERSE_EVENTS = Dataset(
             ),
             "RELATED, NOT RELATED",
         ),
-        Column("AEACN", "Action taken with study treatment.", CODE, "action_taken", codes(ActionTaken.choices)),
-        Column("AEOUT", "Outcome.", CODE, "outcome", codes(Outcome.choices)),
-        Column("AESTDTC", "Onset date.", DATE, iso_date("onset_date")),
-        Column("AEENDTC", "End date; empty while ongoing.", DATE, iso_date("end_date")),
-        Column("AEONGO", "Ongoing at the time of the export.", FLAG, flag("ongoing"), "Y, N"),
-        Column("DTHDTC", "Date of death (Grade 5 only).", DATE, iso_date("death_date")),
-        Column("VOIDFL", "Voided record.", FLAG, flag("voided"), "Y, N"),
-        Column("VOIDRSN", "Reason the record was voided.", TEXT, safe_text("void_reason"), free_text=True),
+        Column("AEACN", _("Action taken with study treatment."), CODE, "action_taken", codes(ActionTaken.choices)),
+        Column("AEOUT", _("Outcome."), CODE, "outcome", codes(Outcome.choices)),
+        Column("AESTDTC", _("Onset date."), DATE, iso_date("onset_date")),
+        Column("AEENDTC", _("End date; empty while ongoing."), DATE, iso_date("end_date")),
+        Column("AEONGO", _("Ongoing at the time of the export."), FLAG, flag("ongoing"), "Y, N"),
+        Column("DTHDTC", _("Date of death (Grade 5 only)."), DATE, iso_date("death_date")),
+        Column("VOIDFL", _("Voided record."), FLAG, flag("voided"), "Y, N"),
+        Column("VOIDRSN", _("Reason the record was voided."), TEXT, safe_text("void_reason"), free_text=True),
     ),
 )
 

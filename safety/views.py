@@ -239,7 +239,7 @@ def term_search(request):
     """The AE form's term picker: terms matching what was typed, with SOC and grade texts."""
     limit = request.GET.get("limit") or "20"
     if not limit.isdigit() or not 1 <= int(limit) <= 100:
-        return JsonResponse({"limit": ["A whole number from 1 to 100."]}, status=400)
+        return JsonResponse({"limit": [_("A whole number from 1 to 100.")]}, status=400)
     terms = selectors.search_terms(request.GET.get("q", "")[:200], limit=int(limit))
     return JsonResponse({"results": [_term_json(t) for t in terms]})
 

@@ -210,7 +210,7 @@ def choose_language(request):
     """The language switcher: remembered on the user (and in a cookie, for the sign-in page)."""
     language = request.POST.get("language", "")
     if language not in dict(settings.LANGUAGES):
-        return HttpResponseBadRequest("Unknown language.")
+        return HttpResponseBadRequest(_("Unknown language."))
     if request.user.is_authenticated:
         accounts.set_language(user=request.user, language=language)
     target = request.POST.get("next") or request.headers.get("Referer") or "/"

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -146,6 +147,9 @@ def set_active(*, by, user: User, active: bool, reason: str | None) -> User:
     return user
 
 
+RESET_WHAT = {"Password": gettext_lazy("Password"), "Second factor": gettext_lazy("Second factor")}
+
+
 def _notify_reset(*, by, user: User, what: str, reason: str) -> None:
     """Tell the account's owner and every PI and data manager that someone reset its credentials:
     a data manager could otherwise act as the PI unnoticed."""
@@ -157,16 +161,27 @@ def _notify_reset(*, by, user: User, what: str, reason: str) -> None:
         )
         | ({user.email} if user.email else set())
     )
+    at = f"{timezone.localtime():%Y-%m-%d %H:%M %Z}"
+    names = {
+        "account": user.get_username(),
+        "by": by.get_username(),
+        "by_name": by.get_full_name() or by.get_username(),
+    }
+
+    def render() -> tuple[str, str]:  # in each recipient's language (scr_escc.alerts)
+        label = str(RESET_WHAT.get(what, what))
+        subject = _("%(what)s of %(account)s reset by %(by)s") % {"what": label, **names}
+        body = _(
+            "The %(what)s of the account %(account)s (%(role)s) was reset by %(by_name)s at %(at)s.\n"
+            "Reason given: %(reason)s\n\nIf the account's owner did not ask for this, tell the PI and the "
+            "data managers at once."
+        ) % {"what": label.lower(), "role": user.role_label, "at": at, "reason": reason, **names}
+        return subject, body
+
     queue_alert(
         kind=Alert.Kind.ACCOUNT_SECURITY,
         key=f"account_security:{user.pk}:{what}:{timezone.now().isoformat()}",
-        subject=f"{what} of {user.get_username()} reset by {by.get_username()}",
-        body=(
-            f"The {what.lower()} of the account {user.get_username()} ({user.role_label}) was reset by "
-            f"{by.get_full_name() or by.get_username()} at {timezone.localtime():%Y-%m-%d %H:%M %Z}.\n"
-            f"Reason given: {reason}\n\nIf the account's owner did not ask for this, tell the PI and the "
-            "data managers at once."
-        ),
+        render=render,
         link=f"/accounts/users/{user.pk}/",
         recipients=recipients,
     )

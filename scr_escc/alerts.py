@@ -4,10 +4,25 @@
 row commits with the change or not at all; on commit a task is enqueued (a dead broker
 neither fails nor hangs the request: the sweeper enqueues the row later). `deliver()` claims
 the row by compare-and-set, sends, and marks it sent only after the mail server accepted.
+
+Languages: the text is rendered at write time in every language of settings.LANGUAGES
+(`renderings`; `subject`/`body` hold the study's default language) by calling the writer's
+`render()` under `translation.override`, so the facts are those of the cause. At the first
+claim `deliver()` groups the recipients by language (a user's `language`, else the study's
+`default_language`; addresses that are no user's, such as the safety contacts and the
+escalation address, get the study default) and freezes the groups in `deliveries`; later
+attempts reuse them. Each group is one message. A group is marked sent (its `sent_at`) the
+moment the server accepts it, so a retry sends only the groups not yet accepted: no group
+twice. Within one attempt the groups are sent in turn: a transient error stops the attempt
+(the row returns to pending, with backoff); a permanent one is recorded and the remaining
+groups are still sent, then the row is failed and escalated (the error names the languages).
+The row is sent only when every group is. As before, a worker dying between the server's
+acceptance and the recording of it can cause one repeat of that group (at-least-once).
 """
 
 import logging
 import smtplib
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,10 +31,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import BadHeaderError, EmailMessage
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from scr_escc.models import Alert, AlertAttempt, Role
+from scr_escc.models import Alert, AlertAttempt, Role, User
 from scr_escc.selectors import get_study
 
 logger = logging.getLogger(__name__)
@@ -30,6 +46,10 @@ SAFETY_KINDS = (Alert.Kind.STOPPING_RULE_WARNING, Alert.Kind.STOPPING_RULE_TRIGG
 # A claim older than this belongs to a worker that died mid-send; the sweeper frees it.
 STALE_CLAIM = timedelta(minutes=5)
 PERMANENT_SMTP_CODES = range(500, 600)
+# The outcome of sending one language group.
+SENT, TRANSIENT, PERMANENT = "sent", "transient", "permanent"
+# Called under translation.override(language): returns that language's subject and body.
+Render = Callable[[], tuple[str, str]]
 
 
 def _emails_of(*roles: str) -> set[str]:
@@ -56,26 +76,78 @@ def header_safe(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
+def study_language() -> str:
+    """The study's default language: for users without one and for addresses that are no user's."""
+    language = get_study().default_language
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def render_in_every_language(render: Render, *, link: str = "") -> dict[str, dict[str, str]]:
+    """{language: {"subject", "body"}} for every language of the site, rendered now."""
+    url = f"{settings.SITE_URL}{link}" if link else ""
+    renderings = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            subject, body = render()
+            tail = "\n\n" + _("Open: %(url)s") % {"url": url} + "\n" if url else "\n"
+            renderings[language] = {"subject": header_safe(f"[SCR-ESCC-01] {subject}"), "body": f"{body}{tail}"}
+    return renderings
+
+
 def queue_alert(
-    *, kind: str, key: str, subject: str, body: str, link: str = "", recipients: list[str] | None = None
+    *,
+    kind: str,
+    key: str,
+    subject: str = "",
+    body: str = "",
+    render: Render | None = None,
+    link: str = "",
+    recipients: list[str] | None = None,
 ) -> Alert | None:
     """Write the alert row in the caller's transaction; enqueue its delivery on commit.
 
+    The text is `render()` (called once per language), else `subject` and `body` (lazy
+    translations are rendered per language; plain strings are the same in every language).
     Returns None when an alert with this key exists already (never sent twice).
     """
     if Alert.objects.filter(key=key).exists():
         return None
-    url = f"{settings.SITE_URL}{link}" if link else ""
+    renderings = render_in_every_language(render or (lambda: (str(subject), str(body))), link=link)
+    default = renderings[study_language()]
     alert = Alert.objects.create(
         kind=kind,
         key=key,
-        subject=header_safe(f"[SCR-ESCC-01] {subject}"),
-        body=body + (f"\n\nOpen: {url}\n" if url else "\n"),
+        subject=default["subject"],
+        body=default["body"],
+        renderings=renderings,
         recipients=safety_recipients() if recipients is None else recipients,
         link=link,
     )
     transaction.on_commit(lambda: enqueue(alert.pk), robust=True)
     return alert
+
+
+def language_groups(emails: list[str]) -> list[dict]:
+    """The recipients grouped by language, each group not yet sent: [{"language", "to", "sent_at"}]."""
+    default = study_language()
+    chosen: dict[str, str] = {}
+    users = (
+        User.objects.annotate(address=Lower("email"))
+        .filter(address__in={email.lower() for email in emails})
+        .order_by("-is_active", "pk")
+        .values_list("address", "language")
+    )
+    for address, language in users:
+        chosen.setdefault(address, language if language in dict(settings.LANGUAGES) else default)
+    groups: dict[str, list[str]] = {}
+    for email in emails:
+        groups.setdefault(chosen.get(email.lower(), default), []).append(email)
+    return [{"language": language, "to": to, "sent_at": None} for language, to in sorted(groups.items())]
+
+
+def rendering(alert: Alert, language: str) -> dict[str, str]:
+    """The alert's subject and body in `language` (rows written before renderings: as stored)."""
+    return alert.renderings.get(language) or {"subject": alert.subject, "body": alert.body}
 
 
 def enqueue(alert_id: int, *, countdown: int | None = None) -> bool:
@@ -104,7 +176,8 @@ class TransientFailure(Exception):
 
 
 def deliver(alert_id: int) -> str:
-    """Claim, send, record. Returns the resulting status; raises TransientFailure to retry."""
+    """Claim, send each language group not yet accepted, record. Returns the resulting status;
+    raises TransientFailure to retry."""
     now = timezone.now()
     # A retry scheduled for next_attempt_at may arrive a moment early; a little slack avoids
     # leaving it to the next sweep.
@@ -116,32 +189,67 @@ def deliver(alert_id: int) -> str:
         # Sent already, claimed by another task, failed, or not due: nothing to do.
         return Alert.objects.filter(pk=alert_id).values_list("status", flat=True).first() or "missing"
     alert = Alert.objects.get(pk=alert_id)
-    if not alert.recipients:
+    if not alert.deliveries:
+        # The first attempt fixes the groups; every retry sends to the same groups.
+        alert.deliveries = language_groups(alert.recipients)
+        Alert.objects.filter(pk=alert.pk).update(deliveries=alert.deliveries)
+    if not alert.deliveries:
         _finish(alert, Alert.Status.FAILED, "No recipients: add PI/admin emails or safety contacts.")
         return Alert.Status.FAILED
+    permanent, transient = _send_groups(alert)
+    if permanent:
+        sent = [group["language"] for group in alert.deliveries if group["sent_at"]]
+        _finish(alert, Alert.Status.FAILED, "; ".join(permanent) + (f" (delivered: {', '.join(sent)})" if sent else ""))
+        return Alert.Status.FAILED
+    if transient:
+        return _retry_later(alert, transient)
+    _finish(alert, Alert.Status.SENT, "")
+    return Alert.Status.SENT
+
+
+def _send_groups(alert: Alert) -> tuple[list[str], str]:
+    """Send every group not yet accepted, recording each acceptance at once. Returns the
+    permanent errors and the transient error that stopped the attempt ("" if none)."""
+    permanent: list[str] = []
+    several = len(alert.deliveries) > 1
+    for group in alert.deliveries:
+        if group["sent_at"]:
+            continue
+        outcome, error = _send_group(alert, group)
+        if several and error:
+            error = f"[{group['language']}] {error}"
+        if outcome == SENT:
+            group["sent_at"] = timezone.now().isoformat()
+            Alert.objects.filter(pk=alert.pk).update(deliveries=alert.deliveries)
+        elif outcome == PERMANENT:
+            permanent.append(error)
+        else:
+            return permanent, error
+    return permanent, ""
+
+
+def _send_group(alert: Alert, group: dict) -> tuple[str, str]:
+    """One message to one language group: (SENT | TRANSIENT | PERMANENT, error)."""
+    text = rendering(alert, group["language"])
     try:
         EmailMessage(
-            subject=header_safe(alert.subject),
-            body=alert.body,
-            to=alert.recipients,
+            subject=header_safe(text["subject"]),
+            body=text["body"],
+            to=group["to"],
             from_email=settings.DEFAULT_FROM_EMAIL,
         ).send(fail_silently=False)
     except smtplib.SMTPResponseException as error:
-        if error.smtp_code in PERMANENT_SMTP_CODES and not isinstance(error, smtplib.SMTPServerDisconnected):
-            _finish(alert, Alert.Status.FAILED, f"{error.smtp_code} {error.smtp_error!r}")
-            return Alert.Status.FAILED
-        return _retry_later(alert, f"{error.smtp_code} {error.smtp_error!r}")
+        permanent = error.smtp_code in PERMANENT_SMTP_CODES and not isinstance(error, smtplib.SMTPServerDisconnected)
+        return (PERMANENT if permanent else TRANSIENT), f"{error.smtp_code} {error.smtp_error!r}"
     except (smtplib.SMTPException, OSError) as error:
-        return _retry_later(alert, repr(error))
+        return TRANSIENT, repr(error)
     except (BadHeaderError, ValueError, TypeError) as error:
         # The message itself cannot be sent as it is: retrying would fail the same way.
-        _finish(alert, Alert.Status.FAILED, f"Message refused before sending: {error!r}")
-        return Alert.Status.FAILED
+        return PERMANENT, f"Message refused before sending: {error!r}"
     except Exception as error:  # anything else ends this attempt, recorded, and is retried
         logger.exception("Alert %s: unexpected error while sending", alert.key)
-        return _retry_later(alert, f"Unexpected error: {error!r}")
-    _finish(alert, Alert.Status.SENT, "")
-    return Alert.Status.SENT
+        return TRANSIENT, f"Unexpected error: {error!r}"
+    return SENT, ""
 
 
 def _finish(alert: Alert, status: str, error: str) -> None:
@@ -205,16 +313,26 @@ def escalate(alert: Alert, error: str) -> Alert | None:
     address (a new alert of its own), and stays on every PI/admin page until acknowledged."""
     if alert.kind not in SAFETY_KINDS:
         return None
+
+    def render() -> tuple[str, str]:
+        undelivered = rendering(alert, translation.get_language())
+        subject = _("UNDELIVERED safety alert — %(subject)s") % {"subject": undelivered["subject"]}
+        body = _(
+            "A safety alert of SCR-ESCC-01 could not be delivered to its recipients (%(recipients)s).\n"
+            "Last error: %(error)s\n\nTell the PI at once, and acknowledge it on the Alerts page.\n\n"
+            "--- The undelivered alert ---\n%(subject)s\n\n%(body)s"
+        ) % {
+            "recipients": ", ".join(alert.recipients) or _("none"),
+            "error": error,
+            "subject": undelivered["subject"],
+            "body": undelivered["body"],
+        }
+        return subject, body
+
     return queue_alert(
         kind=Alert.Kind.ALERT_ESCALATED,
         key=f"escalated:{alert.key}",
-        subject=f"UNDELIVERED safety alert — {alert.subject}",
-        body=(
-            "A safety alert of SCR-ESCC-01 could not be delivered to its recipients "
-            f"({', '.join(alert.recipients) or 'none'}).\nLast error: {error}\n\n"
-            "Tell the PI at once, and acknowledge it on the Alerts page.\n\n--- The undelivered alert ---\n"
-            f"{alert.subject}\n\n{alert.body}"
-        ),
+        render=render,
         link="/alerts/",
         recipients=escalation_recipients(),
     )

@@ -36,9 +36,9 @@ def exception_handler(exc, context):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"non_field_errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
-        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
-        return Response({"detail": "You do not have permission to perform this action."}, status=403)
+        return Response({"detail": _("You do not have permission to perform this action.")}, status=403)
     return drf_exception_handler(exc, context)
 
 
@@ -160,14 +160,14 @@ class TokenView(APIView):
             return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
         if user is None:
             return Response(
-                {"non_field_errors": ["Unable to sign in with the username and password given."]},
+                {"non_field_errors": [_("Unable to sign in with the username and password given.")]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         if user.must_change_password:
-            return Response({"detail": "Change your temporary password on the web first."}, status=403)
+            return Response({"detail": _("Change your temporary password on the web first.")}, status=403)
         if accounts.two_factor_required(user) and not accounts.verify_second_factor(user=user, code=data.get("otp")):
             return Response(
-                {"otp": ["Give the current code of your authenticator app (or a recovery code)."]}, status=400
+                {"otp": [_("Give the current code of your authenticator app (or a recovery code).")]}, status=400
             )
         instance, token = accounts.issue_token(user=user)
         return Response({"token": token, "expiry": instance.expiry})

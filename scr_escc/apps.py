@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CoreConfig(AppConfig):
     name = "scr_escc"
-    verbose_name = "SCR-ESCC-01 core"
+    verbose_name = _("SCR-ESCC-01 core")
 
     def ready(self) -> None:
         from django.contrib.auth.models import update_last_login

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Case, CharField, Expression, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -139,15 +140,28 @@ def codes(choices) -> str:
     return ", ".join(value for value, _label in choices)
 
 
+def _interpolate(template, values: dict) -> str:
+    return str(template) % {key: str(value) for key, value in values.items()}
+
+
+# A translatable text with named placeholders, translated when shown (the data dictionary page, in
+# the reader's language), not when the module is imported: `lazy_text(_("… %(code)s …"), code=…)`.
+_lazy_interpolate = lazy(_interpolate, str)
+
+
+def lazy_text(template, **values) -> Promise:
+    return _lazy_interpolate(template, values)
+
+
 def studyid() -> "Column":
     protocol = _protocol()
-    return Column("STUDYID", "Study identifier.", CODE, Value(protocol, output_field=CharField()), protocol)
+    return Column("STUDYID", _("Study identifier."), CODE, Value(protocol, output_field=CharField()), protocol)
 
 
 def usubjid(path: str = "subject_id") -> "Column":
     return Column(
         "USUBJID",
-        "Unique subject identifier: STUDYID-SUBJID.",
+        _("Unique subject identifier: STUDYID-SUBJID."),
         TEXT,
         Concat(Value(f"{_protocol()}-"), F(path), output_field=CharField()),
     )
@@ -165,10 +179,10 @@ def _protocol() -> str:
 @dataclass(frozen=True)
 class Column:
     name: str  # the CSV header: the SDTM variable name where one exists
-    meaning: str
+    meaning: str | Promise  # shown in the data dictionary, in the reader's language
     type: str
     source: Expression | str  # an ORM expression giving the cell's text, or a plain field path
-    values: str = ""  # allowed values, for the data dictionary
+    values: str | Promise = ""  # allowed values, for the data dictionary
     identifier: bool = False  # dropped from the export "without direct identifiers"
     free_text: bool = False  # typed by a person, may name a patient: dropped from that export too
 
@@ -176,11 +190,11 @@ class Column:
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    title: str
-    description: str
+    title: str | Promise  # title, description and voided: shown in the reader's language
+    description: str | Promise
     columns: tuple[Column, ...]
     queryset: Callable[[], QuerySet]  # all rows, ordered; the export adds the column expressions
-    voided: str = ""  # how voided records appear, stated in the dictionary
+    voided: str | Promise = ""  # how voided records appear, stated in the dictionary
     rows: Callable[[bool], Iterable[Iterable]] | None = None  # rows(deidentified) for datasets built in Python
     count: Callable[[], int] | None = None
     rows_shift_dates: bool = False  # a `rows` dataset that moves its own dates without identifiers

@@ -111,7 +111,7 @@ class SignatureForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["action"].initial = self.decision
-        self.fields["meaning"].label = MEANINGS[self.signature_action]
+        self.fields["meaning"].label = _(MEANINGS[self.signature_action])  # shown in the signer's language
         # The signature fields come last, after what is being signed.
         self.order_fields(
             [name for name in self.fields if name not in ("meaning", "password")] + ["meaning", "password"]

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from scr_escc.transactions import DatabaseBusy, is_retryable
 
@@ -20,7 +21,7 @@ class ApiErrorMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if request.path.startswith("/api/") and response.status_code == 404 and not _is_json(response):
-            return JsonResponse({"detail": "Not found."}, status=404)
+            return JsonResponse({"detail": _("Not found.")}, status=404)
         return response
 
     def process_exception(self, request, exception):
@@ -31,7 +32,7 @@ class ApiErrorMiddleware:
             return render(request, "503.html", status=503)
         if request.path.startswith("/api/"):
             logger.exception("Unhandled error in %s %s", request.method, request.path)
-            return JsonResponse({"detail": "Server error. The failure was logged."}, status=500)
+            return JsonResponse({"detail": _("Server error. The failure was logged.")}, status=500)
         return None
 
 
@@ -39,7 +40,7 @@ def _is_json(response) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
 
 
-LOCKED_OUT = "Account locked after too many wrong passwords (sign-in or e-signature). Try again in 30 minutes."
+LOCKED_OUT = _("Account locked after too many wrong passwords (sign-in or e-signature). Try again in 30 minutes.")
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -81,9 +82,9 @@ class AccountGateMiddleware:
         if user.must_change_password:
             if request.path.startswith(_CHANGE_PAGE):
                 return self.get_response(request)
-            return self._stop(request, "change-password", "Change your temporary password first.")
+            return self._stop(request, "change-password", _("Change your temporary password first."))
         if two_factor_required(user) and not user.is_verified():
-            return self._stop(request, "two-factor", "Give the code of your authenticator app first.")
+            return self._stop(request, "two-factor", _("Give the code of your authenticator app first."))
         return self.get_response(request)
 
     @staticmethod

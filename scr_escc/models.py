@@ -344,6 +344,10 @@ class Alert(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     recipients = models.JSONField(default=list)
+    # subject/body: the study default; renderings: {language: {subject, body}} (scr_escc.alerts).
+    renderings = models.JSONField(default=dict, blank=True)
+    # Recipients by language, fixed at the first attempt: [{language, to, sent_at}].
+    deliveries = models.JSONField(default=list, blank=True)
     link = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

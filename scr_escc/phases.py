@@ -100,20 +100,29 @@ def _transition(study: Study, *, to_phase: str, user, reason: str, signature=Non
     transition = PhaseTransition.objects.create(
         from_phase=from_phase, to_phase=to_phase, by=user, reason=reason, signature=signature
     )
-    signed = f"E-signed by {signature.signer_name}: “{signature.meaning}”\n" if signature else ""
-    labels = f"{Phase(from_phase).label} → {Phase(to_phase).label}"
+    at = f"{timezone.localtime(transition.at):%Y-%m-%d %H:%M %Z}"
+    by = printed_name(user) if user else None
+    count, threshold = study.treatment_related_grade5, study.stopping_threshold
+
+    def render() -> tuple[str, str]:  # in each recipient's language (scr_escc.alerts)
+        labels = f"{Phase(from_phase).label} → {Phase(to_phase).label}"
+        lines = [
+            _("Study: %(study)s") % {"study": "SCR-ESCC-01 (NCT05978193)"},
+            _("Phase: %(labels)s") % {"labels": labels},
+            _("When: %(at)s") % {"at": at},
+            _("By: %(who)s") % {"who": by or _("automatic")},
+            *(
+                [_("E-signed by %(who)s: “%(meaning)s”") % {"who": signature.signer_name, "meaning": signature.meaning}]
+                if signature
+                else []
+            ),
+            _("Reason: %(reason)s") % {"reason": reason},
+            _("Treatment-related Grade 5 in run-in: %(n)s of %(t)s") % {"n": count, "t": threshold},
+        ]
+        return _("Study phase changed: %(labels)s") % {"labels": labels}, "\n".join(lines)
+
     queue_alert(
-        kind=Alert.Kind.PHASE_CHANGED,
-        key=f"phase_changed:{transition.pk}",
-        subject=f"Study phase changed: {labels}",
-        body=(
-            f"Study: SCR-ESCC-01 (NCT05978193)\nPhase: {labels}\n"
-            f"When: {timezone.localtime(transition.at):%Y-%m-%d %H:%M %Z}\n"
-            f"By: {printed_name(user) if user else 'automatic'}\n"
-            f"{signed}Reason: {reason}\n"
-            f"Treatment-related Grade 5 in run-in: {study.treatment_related_grade5} of {study.stopping_threshold}"
-        ),
-        link="/study/history/",
+        kind=Alert.Kind.PHASE_CHANGED, key=f"phase_changed:{transition.pk}", render=render, link="/study/history/"
     )
     return transition
 
@@ -277,16 +286,23 @@ def _rule_met(study: Study) -> bool:
 
 def _halt_by_amendment(study: Study, *, user, reference: str) -> None:
     count, threshold = study.treatment_related_grade5, study.stopping_threshold
-    reason = _(
-        "Stopping rule: %(n)s of %(t)s run-in participants with a treatment-related Grade 5 AE "
-        "(threshold lowered by protocol amendment %(ref)s)."
-    ) % {"n": count, "t": threshold, "ref": reference}
-    _halt(study, user=user, reason=reason)
+
+    def reason() -> str:
+        return _(
+            "Stopping rule: %(n)s of %(t)s run-in participants with a treatment-related Grade 5 AE "
+            "(threshold lowered by protocol amendment %(ref)s)."
+        ) % {"n": count, "t": threshold, "ref": reference}
+
+    _halt(study, user=user, reason=reason())
+
+    def render() -> tuple[str, str]:  # in each recipient's language (scr_escc.alerts)
+        subject = _("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)") % {"n": count, "t": threshold}
+        return subject, reason() + "\n\n" + _("Enrollment and randomization are blocked.")
+
     queue_alert(
         kind=Alert.Kind.STOPPING_RULE_TRIGGERED,
         key=f"stopping_rule_triggered:{halt_number()}",
-        subject=_("STOPPING RULE TRIGGERED — study halted (%(n)s of %(t)s)") % {"n": count, "t": threshold},
-        body=reason + "\n\n" + _("Enrollment and randomization are blocked."),
+        render=render,
         link="/study/history/",
     )
 

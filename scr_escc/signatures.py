@@ -15,20 +15,24 @@ import json
 from django.contrib.auth import authenticate
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from scr_escc.exceptions import SignatureRefused
 from scr_escc.models import ESignature
 
 Action = ESignature.Action
 
+# Stored with the signature in English (the record); the form shows them in the signer's language.
 MEANINGS = {
-    Action.OPEN_RANDOMIZATION: "I confirm the safety criteria for Phase IIb are met",
-    Action.CONFIRM_TERMINATION: "I confirm the termination of the study under the stopping rule",
-    Action.RESUME_STUDY: "I confirm the study may resume: the stopping rule is not met",
-    Action.AMEND_PROTOCOL: "I approve this protocol amendment of the run-in limits and stopping threshold",
-    Action.SIGN_AE_ATTRIBUTION: "I confirm the attribution of this adverse event to each intervention",
-    Action.OPEN_COMPARATIVE_RESULTS: "I open the efficacy results by arm to the PI, for the reason given",
-    Action.CLOSE_COMPARATIVE_RESULTS: "I close the efficacy results by arm to the PI again",
+    Action.OPEN_RANDOMIZATION: gettext_noop("I confirm the safety criteria for Phase IIb are met"),
+    Action.CONFIRM_TERMINATION: gettext_noop("I confirm the termination of the study under the stopping rule"),
+    Action.RESUME_STUDY: gettext_noop("I confirm the study may resume: the stopping rule is not met"),
+    Action.AMEND_PROTOCOL: gettext_noop(
+        "I approve this protocol amendment of the run-in limits and stopping threshold"
+    ),
+    Action.SIGN_AE_ATTRIBUTION: gettext_noop("I confirm the attribution of this adverse event to each intervention"),
+    Action.OPEN_COMPARATIVE_RESULTS: gettext_noop("I open the efficacy results by arm to the PI, for the reason given"),
+    Action.CLOSE_COMPARATIVE_RESULTS: gettext_noop("I close the efficacy results by arm to the PI again"),
 }
 
 
