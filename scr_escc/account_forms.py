@@ -1,8 +1,10 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from scr_escc.fields import TIME_ZONES
 from scr_escc.models import Role, Site
 
 
@@ -93,3 +95,20 @@ class AccountActionForm(forms.Form):
         widget=forms.HiddenInput,
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PreferencesForm(forms.Form):
+    """The user's own language and time zone (empty: the study's default)."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = [("", _("The study's default"))]
+        self.fields["language"].choices = default + [(code, _(name)) for code, name in settings.LANGUAGES]
+        self.fields["language"].help_text = _("Pages and alert emails in this language.")
+        self.fields["time_zone"].choices = [("", _("The study's default (Asia/Shanghai)")), *TIME_ZONES]
+        self.fields["time_zone"].help_text = _("Times on the pages are shown in it; dates stay YYYY-MM-DD.")
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Save preferences")))

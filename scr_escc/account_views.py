@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from scr_escc.account_forms import (
     ChangePasswordForm,
     ChangeRoleForm,
     InviteUserForm,
+    PreferencesForm,
     SecondFactorForm,
 )
 from scr_escc.audit import history_entries
@@ -223,3 +225,24 @@ def choose_language(request):
         settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure()
     )
     return response
+
+
+@login_required
+def preferences(request):
+    """The user's language and time zone, kept on the account (and in its history)."""
+    initial = {"language": request.user.language, "time_zone": request.user.time_zone}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved = apply_change(
+            form,
+            lambda: accounts.set_preferences(user=request.user, language=data["language"], time_zone=data["time_zone"]),
+        )
+        if saved is not None:
+            response = redirect("preferences")
+            if data["language"]:
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, data["language"], samesite="Lax")
+            with translation.override(data["language"] or None):
+                messages.success(request, _("Preferences saved."))
+            return response
+    return render(request, "accounts/preferences.html", {"form": form})

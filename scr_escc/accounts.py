@@ -25,7 +25,7 @@ from knox.models import AuthToken
 
 from scr_escc.alerts import queue_alert
 from scr_escc.audit import require_reason
-from scr_escc.models import ALL_SITE_ROLES, Alert, Role, Site, User
+from scr_escc.models import ALL_SITE_ROLES, TIME_ZONES, Alert, Role, Site, User
 from scr_escc.selectors import get_study
 
 MANAGE_USERS = "scr_escc.change_user"
@@ -297,6 +297,18 @@ def reset_two_factor(*, by, user: User, reason: str | None) -> User:
 
 def sites_for_choice():
     return Site.objects.filter(active=True).order_by("code")
+
+
+def set_preferences(*, user: User, language: str, time_zone: str) -> User:
+    """The user's own language and time zone (kept in the user's history)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    if time_zone and time_zone not in dict(TIME_ZONES):
+        raise ValidationError({"time_zone": _("Choose one of the time zones offered.")})
+    if (user.language, user.time_zone) != (language, time_zone):
+        user.language, user.time_zone = language, time_zone
+        _save_user(user, by=user, reason=_("Preferences changed"))
+    return user
 
 
 def set_language(*, user: User, language: str) -> User:

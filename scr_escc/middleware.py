@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from scr_escc.transactions import DatabaseBusy, is_retryable
@@ -95,7 +95,8 @@ class AccountGateMiddleware:
 
 
 class UserLanguageMiddleware:
-    """Pages in the signed-in user's language: their own choice, else the study's default.
+    """Pages in the signed-in user's language (their own choice, else the study's default) and
+    time zone (their own, else TIME_ZONE, Asia/Shanghai).
 
     Runs after authentication; before sign-in, Django's LocaleMiddleware reads the language cookie
     (the switcher sets it) or the browser's Accept-Language. Dates stay ISO 8601 in both languages.
@@ -110,6 +111,7 @@ class UserLanguageMiddleware:
             language = user.language or _study_language()
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
+            timezone.activate(user.time_zone or settings.TIME_ZONE)
         return self.get_response(request)
 
 

@@ -3,13 +3,14 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, validate_email
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from scr_escc.audit import AuditedModel
+from scr_escc.fields import TIME_ZONES, _bounded, split_emails, validate_email_list  # noqa: F401 - used by migrations
 from scr_escc.permissions import STUDY_PERMISSIONS
 
 
@@ -65,6 +66,13 @@ class User(AbstractUser):
         blank=True,
         help_text=_("The language of pages and alert emails; empty: the study's default."),
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=40,
+        choices=TIME_ZONES,
+        blank=True,
+        help_text=_("Times on the pages are shown in it; empty: Asia/Shanghai (the study's)."),
+    )
     # Role (group) and sites are kept with every history row; password hashes and sign-in times are not.
     history = HistoricalRecords(m2m_fields=["groups", "sites"], excluded_fields=["password", "last_login"])
 
@@ -91,26 +99,6 @@ class User(AbstractUser):
     @cached_property
     def site_codes(self) -> list[str]:
         return [s.code for s in self.sites.all()]
-
-
-def validate_email_list(value: str) -> None:
-    for address in split_emails(value):
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise ValidationError(
-                _("“%(address)s” is not a valid email address."), params={"address": address}
-            ) from None
-
-
-def split_emails(value: str) -> list[str]:
-    return [part.strip() for part in value.replace(";", ",").replace("\n", ",").split(",") if part.strip()]
-
-
-def _bounded(label, default: int, low: int, high: int, help_text) -> models.PositiveSmallIntegerField:
-    return models.PositiveSmallIntegerField(
-        label, default=default, validators=[MinValueValidator(low), MaxValueValidator(high)], help_text=help_text
-    )
 
 
 class Study(AuditedModel):

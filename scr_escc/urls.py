@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", account_views.change_password, name="change-password"),
     path("accounts/language/", account_views.choose_language, name="choose-language"),
+    path("accounts/preferences/", account_views.preferences, name="preferences"),
     path("accounts/two-factor/", account_views.two_factor, name="two-factor"),
     path("accounts/users/", account_views.user_list, name="user-list"),
     path("accounts/users/new/", account_views.user_create, name="user-create"),

@@ -5,7 +5,11 @@
   const input = document.querySelector("[data-term-picker]");
   if (!input) return;
   // The URL comes from the page as data (no inline script: the Content-Security-Policy forbids it).
-  const searchUrl = document.getElementById("term-search-url").dataset.termSearchUrl;
+  const page = document.getElementById("term-search-url").dataset;
+  const searchUrl = page.termSearchUrl;
+  // Labels in the user's language, from the page (translated by Django).
+  const gradeLabel = page.labelGrade || "Grade";
+  const undefinedLabel = page.labelUndefined || "not defined for this term";
   const list = document.getElementById("ctcae-terms");
   const info = document.getElementById("term-info");
   const gradeInfo = document.getElementById("grade-info");
@@ -34,8 +38,8 @@
     for (let g = 1; g <= 5; g++) {
       const definition = term.grades[String(g)];
       const row = table.insertRow();
-      row.append(text("th", "Grade " + g, "text-nowrap"));
-      row.append(text("td", definition === "-" ? "not defined for this term" : definition,
+      row.append(text("th", gradeLabel + " " + g, "text-nowrap"));
+      row.append(text("td", definition === "-" ? undefinedLabel : definition,
                       definition === "-" ? "text-muted" : ""));
       const radio = document.querySelector('input[name="grade"][value="' + g + '"]');
       if (radio) radio.disabled = definition === "-";

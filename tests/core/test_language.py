@@ -53,3 +53,37 @@ def test_the_catalog_has_no_untranslated_or_fuzzy_message():
     missing = [m.id for m in catalog if m.id and not (m.string if isinstance(m.string, str) else m.string[0])]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert (missing, fuzzy) == ([], [])
+
+
+def test_the_preferences_page_sets_language_and_time_zone_with_history(coordinator, login):
+    client = login(coordinator)
+    response = client.post("/accounts/preferences/", {"language": "zh-hans", "time_zone": "Asia/Tokyo"})
+    assert response.status_code == 302
+    stored = User.objects.get(pk=coordinator.pk)
+    assert (stored.language, stored.time_zone) == ("zh-hans", "Asia/Tokyo")
+    assert stored.history.order_by("-history_id").first().history_change_reason == "Preferences changed"
+    assert "Asia/Tokyo" in client.get("/").content.decode()  # the footer names the zone times are shown in
+
+
+def test_an_unknown_time_zone_is_a_field_error_and_nothing_changes(coordinator, login):
+    response = login(coordinator).post("/accounts/preferences/", {"language": "", "time_zone": "Mars/Olympus"})
+    assert response.status_code == 200
+    assert "time_zone" in response.context["form"].errors
+    assert User.objects.get(pk=coordinator.pk).time_zone == ""
+
+
+def test_times_are_shown_in_the_users_time_zone(coordinator, login, study):
+    from django.utils import timezone
+
+    from scr_escc.middleware import UserLanguageMiddleware
+
+    User.objects.filter(pk=coordinator.pk).update(time_zone="Europe/London")
+    seen = {}
+
+    def view(request):
+        seen["zone"] = timezone.get_current_timezone_name()
+        return None
+
+    request = type("Request", (), {"user": User.objects.get(pk=coordinator.pk)})()
+    UserLanguageMiddleware(view)(request)
+    assert seen["zone"] == "Europe/London"

@@ -35,7 +35,7 @@ ALLOWED |= {"voided", "pending", "randomized", "run", "system", "changed", "DDTh
 CODE = re.compile(r"^(?:[A-Z0-9]+(?:[-_][A-Z0-9]+)*|[A-Z][a-z]?\d+|[A-Za-z]\d+)$")  # SH01, INC3, AETERM, T1, C1
 
 
-PATH = re.compile(r"\S*(?:/|\?|=|\.(?:csv|md|py)\b)\S*")  # URLs, paths, query strings: code
+PATH = re.compile(r"\S*(?:/|\?|=|@|\.(?:csv|md|py)\b)\S*")  # URLs, paths, query strings, e-mail addresses
 HASH = re.compile(r"^(?=.*\d)[A-Za-z0-9]{12,}$")  # fingerprints and seeds
 # The page's text without what it marks as not to be translated (codes, variable names, values).
 VISIBLE_TEXT = """() => { const body = document.body.cloneNode(true);
@@ -102,11 +102,15 @@ def _pages(trial) -> dict[str, list[str]]:
               "/adverse-events/", f"/adverse-events/{ae.pk}/", f"/adverse-events/{ae.pk}/history/", "/deviations/",
               f"/assessments/{assessment.pk}/", f"/efficacy/radiotherapy/{course.pk}/",
               f"/screenings/{Screening.objects.order_by('pk').first().pk}/", "/exports/dictionary/",
-              "/accounts/password/", "/accounts/two-factor/", "/sites/"]  # fmt: skip
+              "/accounts/password/", "/accounts/two-factor/", "/accounts/preferences/", "/sites/", "/sites/SH01/",
+              f"/participants/{sid}/history/", "/study/history/"]  # fmt: skip
     site_staff = ["/worklist/", "/screenings/new/", f"/participants/{sid}/adverse-events/new/",
                   f"/participants/{sid}/cycles/new/", f"/participants/{arm_a}/assessments/new/",
-                  "/deviations/new/"]  # fmt: skip
+                  "/deviations/new/", f"/adverse-events/{ae.pk}/edit/", f"/participants/{sid}/baseline/new/",
+                  f"/participants/{arm_a}/clinical-progression/new/", f"/efficacy/radiotherapy/{course.pk}/edit/",
+                  f"/assessments/{assessment.pk}/edit/"]  # fmt: skip
     oversight = ["/dashboard/", "/efficacy/"]
+    pi_pk = User.objects.get(username="pi").pk
     return {
         "coord1": common + site_staff,
         "inv1": common + site_staff,
@@ -119,6 +123,8 @@ def _pages(trial) -> dict[str, list[str]]:
             "/exports/",
             "/study/settings/",
             "/accounts/users/",
+            "/accounts/users/new/",
+            f"/accounts/users/{pi_pk}/",
             "/randomization/",
             "/study/decisions/",
         ],  # fmt: skip
@@ -144,3 +150,11 @@ def test_every_role_reads_every_page_in_chinese(page, sign_in, live_server, pass
         page.context.clear_cookies()
     (SHOTS / "english_words.txt").write_text("\n".join(f"{k}: {sorted(v)}" for k, v in sorted(found.items())))
     assert found == {}
+
+
+def test_the_sign_in_page_is_in_chinese_once_chosen(page, live_server):
+    page.goto(live_server.url + "/accounts/login/")
+    page.click("[data-testid=language-switcher] button")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert _english_words(page.evaluate(VISIBLE_TEXT), set()) == set()

@@ -203,7 +203,7 @@ def test_columns_match_the_data_dictionary(dataset, login, admin_user, trial):
     assert list(rows[0]) == documented
     page = _dictionary(client)
     for name in documented:
-        assert f"<code translate=\"no\">{name}</code>" in page, name
+        assert f'<code translate="no">{name}</code>' in page, name
 
 
 def test_screening_values_match_the_database(login, admin_user, trial):
