@@ -71,7 +71,8 @@ def record_signature(*, user, action: str, content: dict, reason: str = "") -> E
     return ESignature.objects.create(
         signer=user,
         signer_name=printed_name(user),
-        meaning=MEANINGS[action],
+        # The meaning as the signer read it on the form: in the signer's language (English by default).
+        meaning=_(MEANINGS[action]),
         action=action,
         reason=reason,
         content_hash=content_hash({"action": action, "signer": user.pk, "content": content}),

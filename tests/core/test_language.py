@@ -87,3 +87,14 @@ def test_times_are_shown_in_the_users_time_zone(coordinator, login, study):
     request = type("Request", (), {"user": User.objects.get(pk=coordinator.pk)})()
     UserLanguageMiddleware(view)(request)
     assert seen["zone"] == "Europe/London"
+
+
+def test_an_e_signature_stores_the_meaning_in_the_language_the_signer_read(pi, password, study):
+    from django.utils import translation
+
+    from scr_escc.models import ESignature
+    from scr_escc.signatures import record_signature
+
+    with translation.override("zh-hans"):
+        signature = record_signature(user=pi, action=ESignature.Action.SIGN_AE_ATTRIBUTION, content={"ae": 1})
+    assert signature.meaning == "本人确认该不良事件与各干预措施的相关性"
