@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from efficacy import records
 from efficacy.models import (
@@ -51,52 +52,40 @@ def _check_contact(participant: Participant, record: FollowUpContact) -> None:
         )
 
 
-def record_clinical_progression(*, participant: Participant, data: dict, user) -> ClinicalProgression:
+# What each simple record kind is, for the generic pages and API: fields, checks and the reason of a
+# first entry in one place.
+KINDS = {
+    "clinical-progression": (
+        ClinicalProgression, PROGRESSION_FIELDS, _check_progression, gettext_lazy("Clinical progression recorded")
+    ),
+    "new-therapy": (
+        NewAnticancerTherapy, THERAPY_FIELDS, _check_therapy, gettext_lazy("New anticancer therapy recorded")
+    ),
+    "follow-up-contact": (FollowUpContact, CONTACT_FIELDS, _check_contact, gettext_lazy("Follow-up contact recorded")),
+}  # fmt: skip
+
+
+def _record(kind: str, *, participant: Participant, data: dict, user):
+    model, fields, check, reason = KINDS[kind]
     return records.create(
-        record=ClinicalProgression(),
-        participant=participant,
-        data=data,
-        fields=PROGRESSION_FIELDS,
-        user=user,
-        check=_check_progression,
-        reason=_("Clinical progression recorded"),
+        record=model(), participant=participant, data=data, fields=fields, user=user, check=check, reason=str(reason)
     )
+
+
+def record_clinical_progression(*, participant: Participant, data: dict, user) -> ClinicalProgression:
+    return _record("clinical-progression", participant=participant, data=data, user=user)
 
 
 def record_new_therapy(*, participant: Participant, data: dict, user) -> NewAnticancerTherapy:
-    return records.create(
-        record=NewAnticancerTherapy(),
-        participant=participant,
-        data=data,
-        fields=THERAPY_FIELDS,
-        user=user,
-        check=_check_therapy,
-        reason=_("New anticancer therapy recorded"),
-    )
+    return _record("new-therapy", participant=participant, data=data, user=user)
 
 
 def record_contact(*, participant: Participant, data: dict, user) -> FollowUpContact:
-    return records.create(
-        record=FollowUpContact(),
-        participant=participant,
-        data=data,
-        fields=CONTACT_FIELDS,
-        user=user,
-        check=_check_contact,
-        reason=_("Follow-up contact recorded"),
-    )
-
-
-# What each simple record kind is, for the generic pages and API: fields and checks in one place.
-KINDS = {
-    "clinical-progression": (ClinicalProgression, PROGRESSION_FIELDS, _check_progression),
-    "new-therapy": (NewAnticancerTherapy, THERAPY_FIELDS, _check_therapy),
-    "follow-up-contact": (FollowUpContact, CONTACT_FIELDS, _check_contact),
-}
+    return _record("follow-up-contact", participant=participant, data=data, user=user)
 
 
 def update_simple(*, record, data: dict, user, reason, expected_version=None):
-    _model, fields, check = next(kind for kind in KINDS.values() if isinstance(record, kind[0]))
+    _model, fields, check, _reason = next(kind for kind in KINDS.values() if isinstance(record, kind[0]))
     return records.update(
         record=record,
         data=data,
