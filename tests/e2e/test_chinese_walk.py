@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone, translation
 
+from deviations.models import ProtocolDeviation
 from deviations.services import record_deviation
 from efficacy.models import Lesion, RadiotherapyCourse, TumourAssessment
 from efficacy.treatment import record_course
@@ -111,9 +112,18 @@ def _pages(trial) -> dict[str, list[str]]:
                   f"/assessments/{assessment.pk}/edit/"]  # fmt: skip
     oversight = ["/dashboard/", "/efficacy/"]
     pi_pk = User.objects.get(username="pi").pk
+    screening_pk = Screening.objects.order_by("pk").first().pk
+    deviation_pk = ProtocolDeviation.objects.first().pk
+    site_staff += [
+        f"/screenings/{screening_pk}/edit/", f"/screenings/{screening_pk}/history/", f"/adverse-events/{ae.pk}/void/",
+        f"/deviations/{deviation_pk}/", f"/deviations/{deviation_pk}/edit/", f"/participants/{sid}/withdraw/",
+        f"/participants/{sid}/complete/", f"/efficacy/radiotherapy/{course.pk}/void/",
+        f"/efficacy/radiotherapy/{course.pk}/history/", f"/assessments/{assessment.pk}/history/",
+        f"/participants/{sid}/follow-up-contact/new/", f"/participants/{sid}/new-therapy/new/",
+    ]  # fmt: skip
     return {
         "coord1": common + site_staff,
-        "inv1": common + site_staff,
+        "inv1": common + site_staff + [f"/participants/{sid}/death/", f"/adverse-events/{ae.pk}/sign/"],
         "pi": common + oversight + ["/alerts/", "/study/decisions/", "/randomization/"],
         "monitor": common + oversight,
         "datamanager": common
