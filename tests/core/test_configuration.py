@@ -78,3 +78,10 @@ def test_no_template_loads_assets_from_a_cdn():
         text = template.read_text()
         for host in ("cdn.jsdelivr", "cdnjs", "unpkg.com", "googleapis"):
             assert host not in text, f"{template} loads {host}"
+
+
+def test_the_image_compiles_the_translations_it_ships():
+    # The compiled catalogs are not in git: the image builds them, or production would be English only.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "manage.py compile_translations" in dockerfile
+    assert dockerfile.index("COPY . .") < dockerfile.index("compile_translations")
