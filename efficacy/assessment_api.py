@@ -159,9 +159,7 @@ class AssessmentDetail(APIView):
         body = AssessmentInSerializer(assessment, data={"assessment_date": assessment.assessment_date, **request.data})
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        current = {r.lesion.code: r for r in assessment.results.select_related("lesion")}
-        targets = {code: r.diameter_mm for code, r in current.items() if r.lesion.target} | data["targets"]
-        states = {code: r.status for code, r in current.items() if not r.lesion.target} | data["non_targets"]
+        targets, states = data["targets"], data["non_targets"]  # only the lesions that change
         data = {k: v for k, v in data.items() if k in request.data or k in ("reason_for_change", "version")}
         saved = assessments.update_assessment(
             assessment=assessment,
@@ -172,7 +170,6 @@ class AssessmentDetail(APIView):
             reason=data.get("reason_for_change"),
             expected_version=data.get("version"),
         )
-        saved.refresh_from_db()
         return Response(AssessmentSerializer(saved).data)
 
 

@@ -185,12 +185,19 @@ def record_follow_up(*, participant: Participant, data: dict, targets: Mapping, 
 def update_assessment(
     *, assessment, data: dict, targets: Mapping, non_targets: Mapping, user, reason, expected_version=None
 ):
-    """A correction of a scan's data or measurements; the series is scored again."""
+    """A correction of a scan's data or measurements; the series is scored again.
+
+    `targets` / `non_targets` give the lesions that change (a target's None: not assessed); a lesion
+    not named keeps its stored value, so page and API send what they have and nothing else.
+    """
     reason = require_reason(reason)
     records.check_writer(user, assessment.participant)
     with transaction.atomic():
         participant = records.lock_participant(assessment.participant)
         current = lock_for_change(assessment, expected_version=expected_version)
+        results = list(current.results.select_related("lesion").select_for_update(of=("self",)))
+        targets = {r.lesion.code: r.diameter_mm for r in results if r.lesion.target} | dict(targets)
+        non_targets = {r.lesion.code: r.status for r in results if not r.lesion.target} | dict(non_targets)
         fields = ("assessment_date", "method", "comments") if current.baseline else ASSESSMENT_FIELDS
         records.assign(current, data, fields)
         current.full_clean(exclude=["participant", "created_by"])
@@ -208,11 +215,11 @@ def update_assessment(
             errors = records.merge(errors, _follow_up_errors(current, lesions, targets, non_targets))
         records.raise_errors(errors)
         save_audited(current, user=user, reason=reason)
-        for result in current.results.select_related("lesion").select_for_update(of=("self",)):
+        for result in results:
             new = (
-                (targets.get(result.lesion.code), result.status)
+                (targets[result.lesion.code], result.status)
                 if result.lesion.target
-                else (result.diameter_mm, non_targets.get(result.lesion.code, result.status))
+                else (result.diameter_mm, non_targets[result.lesion.code])
             )
             if (result.diameter_mm, result.status) != new:
                 result.diameter_mm, result.status = new

@@ -8,22 +8,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Max, Min
 from django.utils import timezone
 
 from efficacy import endpoints, recist
 from efficacy.models import (
     ClinicalProgression,
-    FollowUpContact,
     NewAnticancerTherapy,
-    RadiotherapyCourse,
-    SystemicDose,
     TumourAssessment,
 )
-from efficacy.selectors import schedule_settings
+from efficacy.selectors import first_date_by_participant, known_alive, latest_record_dates, schedule_settings
 from enrollment.models import Cohort, Participant
 from randomization.models import Allocation
-from safety.models import AdverseEvent
 
 
 @dataclass(frozen=True)
@@ -44,31 +39,6 @@ def _start(participant: Participant) -> date | None:
     return timezone.localdate(participant.randomized_at) if participant.randomized_at else None
 
 
-def _latest(rows, into: dict[int, list[date]]) -> None:
-    for participant_id, *days in rows:
-        into[participant_id].extend(day for day in days if day is not None)
-
-
-def _known_alive(ids) -> dict[int, list[date]]:
-    """Per participant, the latest date of each kind of record (the last known alive is their maximum)."""
-    found: dict[int, list[date]] = defaultdict(list)
-    live = {"participant_id__in": ids, "voided": False}
-    grouped = (
-        (SystemicDose.objects.filter(**live).exclude(change="omitted"), ("administered_on",)),
-        (RadiotherapyCourse.objects.filter(**live), ("start_date", "end_date")),
-        (TumourAssessment.objects.filter(**live), ("assessment_date",)),
-        (FollowUpContact.objects.filter(**live), ("contact_date",)),
-        (ClinicalProgression.objects.filter(**live), ("progression_date",)),
-        (NewAnticancerTherapy.objects.filter(**live), ("start_date",)),
-        (AdverseEvent.objects.filter(**live), ("onset_date", "end_date")),
-    )
-    for queryset, fields in grouped:
-        maxima = {f"m{i}": Max(field) for i, field in enumerate(fields)}
-        rows = queryset.values("participant_id").annotate(**maxima).values_list("participant_id", *maxima)
-        _latest(rows, found)
-    return found
-
-
 def _scans(ids) -> dict[int, list[endpoints.Scan]]:
     found: dict[int, list[endpoints.Scan]] = defaultdict(list)
     rows = TumourAssessment.objects.filter(participant_id__in=ids, voided=False, baseline=False)
@@ -78,11 +48,6 @@ def _scans(ids) -> dict[int, list[endpoints.Scan]]:
     return found
 
 
-def _first(model, field: str, ids) -> dict[int, date]:
-    rows = model.objects.filter(participant_id__in=ids, voided=False).values("participant_id")
-    return dict(rows.annotate(first=Min(field)).values_list("participant_id", "first"))
-
-
 def endpoint_rows(*, cohort: str) -> list[EndpointRow]:
     """PFS and OS of every participant of `cohort` with a start date (randomized: once randomized)."""
     participants = Participant.objects.filter(cohort=cohort).select_related("site").order_by("subject_id")
@@ -90,22 +55,22 @@ def endpoint_rows(*, cohort: str) -> list[EndpointRow]:
         participants = participants.filter(randomized_at__isnull=False)
     participants = list(participants)
     ids = [p.pk for p in participants]
-    scans, alive = _scans(ids), _known_alive(ids)
-    clinical = _first(ClinicalProgression, "progression_date", ids)
-    therapy = _first(NewAnticancerTherapy, "start_date", ids)
+    scans, alive = _scans(ids), latest_record_dates(ids)
+    live = {"participant_id__in": ids, "voided": False}
+    clinical = first_date_by_participant(ClinicalProgression.objects.filter(**live), "progression_date")
+    therapy = first_date_by_participant(NewAnticancerTherapy.objects.filter(**live), "start_date")
     strata = dict(Allocation.objects.filter(participant_id__in=ids).values_list("participant_id", "stratum"))
     settings = schedule_settings()
     rows = []
     for p in participants:
         start = _start(p)
-        others = [p.enrollment_date, start, p.withdrawal_date, p.completion_date, *alive.get(p.pk, [])]
         timeline = endpoints.Timeline(
             start=start,
             scans=scans.get(p.pk, []),
             clinical_progression=clinical.get(p.pk),
             death=p.death_date,
             new_therapy=therapy.get(p.pk),
-            last_known_alive=p.death_date or max(day for day in others if day is not None),
+            last_known_alive=known_alive(p, alive.get(p.pk, [])),
             interval_days=settings.assessment_interval_days,
             window_days=settings.window_days,
         )

@@ -1,5 +1,6 @@
 """Reads of the efficacy data: scoped records, one participant's summary, progression, the schedule."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -132,25 +133,46 @@ def visits_of(
     return found
 
 
-def last_known_alive(participant: Participant) -> date:
+def first_date_by_participant(queryset, date_field: str) -> dict[int, date]:
+    """The earliest `date_field` of each participant's rows in `queryset` (one grouped query)."""
+    rows = queryset.values("participant_id").annotate(first=Min(date_field)).values_list("participant_id", "first")
+    return dict(rows)
+
+
+def latest_record_dates(participant_ids) -> dict[int, list[date]]:
+    """Per participant, the latest date of each kind of record (one grouped query per kind)."""
+    found: dict[int, list[date]] = defaultdict(list)
+    live = {"participant_id__in": participant_ids, "voided": False}
+    grouped = (
+        (SystemicDose.objects.filter(**live).exclude(change="omitted"), ("administered_on",)),
+        (RadiotherapyCourse.objects.filter(**live), ("start_date", "end_date")),
+        (TumourAssessment.objects.filter(**live), ("assessment_date",)),
+        (FollowUpContact.objects.filter(**live), ("contact_date",)),
+        (ClinicalProgression.objects.filter(**live), ("progression_date",)),
+        (NewAnticancerTherapy.objects.filter(**live), ("start_date",)),
+        (AdverseEvent.objects.filter(**live), ("onset_date", "end_date")),
+    )
+    for queryset, fields in grouped:
+        maxima = {f"m{i}": Max(field) for i, field in enumerate(fields)}
+        for participant_id, *days in (
+            queryset.values("participant_id").annotate(**maxima).values_list("participant_id", *maxima)
+        ):
+            found[participant_id].extend(day for day in days if day is not None)
+    return found
+
+
+def known_alive(participant: Participant, record_dates: list[date]) -> date:
     """The latest date the participant is known alive, from any record (the death date once deceased)."""
     if participant.death_date:
         return participant.death_date
-    of = {"participant": participant, "voided": False}
-    latest = [
-        SystemicDose.objects.filter(**of).exclude(change="omitted").aggregate(d=Max("administered_on")),
-        RadiotherapyCourse.objects.filter(**of).aggregate(d=Max("end_date"), s=Max("start_date")),
-        TumourAssessment.objects.filter(**of).aggregate(d=Max("assessment_date")),
-        FollowUpContact.objects.filter(**of).aggregate(d=Max("contact_date")),
-        ClinicalProgression.objects.filter(**of).aggregate(d=Max("progression_date")),
-        NewAnticancerTherapy.objects.filter(**of).aggregate(d=Max("start_date")),
-        AdverseEvent.objects.filter(**of).aggregate(d=Max("onset_date"), e=Max("end_date")),
-    ]
-    dates = [day for row in latest for day in row.values()]
-    dates += [participant.enrollment_date, participant.withdrawal_date, participant.completion_date]
+    dates = [*record_dates, participant.enrollment_date, participant.withdrawal_date, participant.completion_date]
     if participant.randomized_at:
         dates.append(timezone.localdate(participant.randomized_at))
     return max(day for day in dates if day is not None)
+
+
+def last_known_alive(participant: Participant) -> date:
+    return known_alive(participant, latest_record_dates([participant.pk]).get(participant.pk, []))
 
 
 @dataclass

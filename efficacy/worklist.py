@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from efficacy import recist, schedule
 from efficacy.models import ClinicalProgression, FollowUpContact, SystemicDose, TumourAssessment
-from efficacy.selectors import off_study_date, schedule_settings, visits_of
+from efficacy.selectors import first_date_by_participant, off_study_date, schedule_settings, visits_of
 from enrollment.models import Participant, ParticipantStatus, Screening
 from safety.models import AdverseEvent, Outcome
 from scr_escc.scoping import scope_to_user
@@ -82,11 +82,6 @@ def _dates_by_participant(queryset, date_field: str) -> dict[int, list[date]]:
     return found
 
 
-def _first_by_participant(queryset, date_field: str) -> dict[int, date]:
-    rows = queryset.values("participant_id").annotate(first=Min(date_field)).values_list("participant_id", "first")
-    return dict(rows)
-
-
 def worklist_for(user, *, today: date | None = None, site=None) -> Worklist:
     """Due and overdue assessments and follow-up contacts, cycles due, stale AEs, screenings to enroll."""
     today = today or timezone.localdate()
@@ -101,8 +96,8 @@ def worklist_for(user, *, today: date | None = None, site=None) -> Worklist:
     scans = TumourAssessment.objects.filter(baseline=False, **live)
     with_baseline = set(TumourAssessment.objects.filter(baseline=True, **live).values_list("participant_id", flat=True))
     assessed = _dates_by_participant(scans, "assessment_date")
-    first_pd = _first_by_participant(scans.filter(computed_response=recist.Response.PD), "assessment_date")
-    clinical = _first_by_participant(ClinicalProgression.objects.filter(**live), "progression_date")
+    first_pd = first_date_by_participant(scans.filter(computed_response=recist.Response.PD), "assessment_date")
+    clinical = first_date_by_participant(ClinicalProgression.objects.filter(**live), "progression_date")
     contacts = _dates_by_participant(FollowUpContact.objects.filter(**live), "contact_date")
     cycles = {
         row[0]: row[1:]
