@@ -12,7 +12,10 @@ from reports.exports import start_export
 from scr_escc.csvexport import read_back
 from tests.factories import make_participant
 
-TODAY = timezone.localdate()
+
+def _today():
+    """Today in the study's time zone, read when the test runs (a suite can cross midnight in Shanghai)."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def participant(sh01, coordinator, study):
 @pytest.fixture
 def deviation(participant, coordinator):
     return record_deviation(
-        data={"deviation_date": TODAY, "category": "consent", "important": True, "description": "Old consent form"},
+        data={"deviation_date": _today(), "category": "consent", "important": True, "description": "Old consent form"},
         user=coordinator,
         participant=participant,
     )
@@ -38,7 +41,7 @@ def test_a_coordinator_records_a_deviation_from_the_participant_page(participant
     page = client.get(f"/participants/{participant.subject_id}/").content.decode()
     assert f"/deviations/new/?participant={participant.subject_id}" in page
     url = f"/deviations/new/?participant={participant.subject_id}"
-    body = {"deviation_date": TODAY.isoformat(), "category": "visit_schedule", "description": "CT done on day 50"}
+    body = {"deviation_date": _today().isoformat(), "category": "visit_schedule", "description": "CT done on day 50"}
     response = client.post(url, body)
     deviation = ProtocolDeviation.objects.get()
     assert response.status_code == 302 and response.url == f"/deviations/{deviation.pk}/"
@@ -49,7 +52,7 @@ def test_a_coordinator_records_a_deviation_from_the_participant_page(participant
 
 def test_the_api_records_a_deviation_of_the_site_or_of_a_participant(participant, coordinator, api, sh01):
     client = api(coordinator)
-    body = {"deviation_date": TODAY.isoformat(), "category": "procedure", "description": "Freezer alarm"}
+    body = {"deviation_date": _today().isoformat(), "category": "procedure", "description": "Freezer alarm"}
     site_only = client.post("/api/v1/deviations/", body, format="json")
     assert (site_only.status_code, site_only.json()["site"], site_only.json()["subject_id"]) == (201, "SH01", None)
     subject = client.post("/api/v1/deviations/", body | {"subject_id": participant.subject_id}, format="json")
@@ -57,7 +60,7 @@ def test_the_api_records_a_deviation_of_the_site_or_of_a_participant(participant
 
 
 def test_the_api_refuses_a_deviation_of_a_site_the_user_does_not_work_at(participant, coordinator, api, sh02):
-    body = {"deviation_date": TODAY.isoformat(), "category": "procedure", "description": "x", "site": "SH02"}
+    body = {"deviation_date": _today().isoformat(), "category": "procedure", "description": "x", "site": "SH02"}
     response = api(coordinator).post("/api/v1/deviations/", body, format="json")
     assert response.status_code == 400 and list(response.json()) == ["site"]
     assert ProtocolDeviation.objects.count() == 0
@@ -65,7 +68,7 @@ def test_the_api_refuses_a_deviation_of_a_site_the_user_does_not_work_at(partici
 
 def test_a_deviation_in_the_future_is_refused(participant, coordinator, api):
     body = {
-        "deviation_date": (TODAY + timedelta(days=1)).isoformat(),
+        "deviation_date": (_today() + timedelta(days=1)).isoformat(),
         "category": "other",
         "description": "x",
         "subject_id": participant.subject_id,
@@ -138,7 +141,7 @@ def test_another_sites_staff_cannot_change_a_deviation(deviation, coordinator_sh
 
 def test_a_reader_cannot_record_a_deviation(participant, monitor, login, api):
     assert login(monitor).get("/deviations/new/").status_code == 403
-    body = {"deviation_date": TODAY.isoformat(), "category": "other", "description": "x"}
+    body = {"deviation_date": _today().isoformat(), "category": "other", "description": "x"}
     assert api(monitor).post("/api/v1/deviations/", body | {"site": "SH01"}, format="json").status_code == 403
     assert ProtocolDeviation.objects.count() == 0
 

@@ -19,7 +19,10 @@ from safety.models import AdverseEvent
 from tests.efficacy.conftest import ago, cycle_doses, enrolled, three_targets
 from tests.factories import make_ae, make_screening
 
-TODAY = timezone.localdate()
+
+def _today():
+    """Today in the study's time zone, read when the test runs (a suite can cross midnight in Shanghai)."""
+    return timezone.localdate()
 
 
 def _scan(participant, user, days_ago):
@@ -53,7 +56,7 @@ def _visits(work) -> list[tuple]:
 
 def test_a_run_in_participant_enrolled_50_days_ago_without_assessment_is_overdue(sh01, coordinator, study):
     participant = enrolled(site=sh01, user=coordinator, days_ago=50)
-    work = worklist_for(coordinator, today=TODAY)
+    work = worklist_for(coordinator, today=_today())
     assert _visits(work) == [
         (participant.subject_id, VisitKind.TUMOUR_ASSESSMENT, 1, VisitStatus.OVERDUE, ago(15), ago(1))
     ]
@@ -63,19 +66,19 @@ def test_a_run_in_participant_enrolled_50_days_ago_without_assessment_is_overdue
 def test_a_participant_assessed_in_the_window_is_not_listed(sh01, coordinator, study):
     participant = enrolled(site=sh01, user=coordinator, days_ago=50)
     _scan(participant, coordinator, 5)
-    assert _visits(worklist_for(coordinator, today=TODAY)) == []
+    assert _visits(worklist_for(coordinator, today=_today())) == []
 
 
 def test_the_participant_summary_shows_the_same_overdue_visit(sh01, coordinator, study):
     participant = enrolled(site=sh01, user=coordinator, days_ago=50)
-    summary = efficacy_summary(participant, today=TODAY)
+    summary = efficacy_summary(participant, today=_today())
     assert (summary.next_visit.status, summary.next_visit.target, summary.missed) == (VisitStatus.OVERDUE, ago(8), 1)
 
 
 def test_randomized_participants_are_scheduled_from_randomization(randomized, coordinator):
     participant = randomized("A")
     Participant.objects.filter(pk=participant.pk).update(randomized_at=timezone.now() - timedelta(days=50))
-    work = worklist_for(coordinator, today=TODAY)
+    work = worklist_for(coordinator, today=_today())
     assert [(d.participant.pk, d.visit.target, d.visit.status) for d in work.assessments] == [
         (participant.pk, ago(8), VisitStatus.OVERDUE)
     ]
@@ -84,14 +87,14 @@ def test_randomized_participants_are_scheduled_from_randomization(randomized, co
 def test_randomized_participants_are_not_scheduled_from_enrollment(randomized, coordinator):
     participant = randomized("B")  # randomized today
     Participant.objects.filter(pk=participant.pk).update(enrollment_date=ago(50))
-    assert _visits(worklist_for(coordinator, today=TODAY)) == []
+    assert _visits(worklist_for(coordinator, today=_today())) == []
 
 
 def test_after_progression_the_survival_follow_up_is_listed_instead(sh01, coordinator, study):
     participant = enrolled(site=sh01, user=coordinator, days_ago=100)
     data = {"progression_date": ago(95), "reason": "Dysphagia with new mediastinal mass"}
     record_clinical_progression(participant=participant, data=data, user=coordinator)
-    work = worklist_for(coordinator, today=TODAY)
+    work = worklist_for(coordinator, today=_today())
     assert _visits(work) == [
         (participant.subject_id, VisitKind.SURVIVAL_FOLLOW_UP, 1, VisitStatus.OVERDUE, ago(18), ago(4))
     ]
@@ -99,7 +102,7 @@ def test_after_progression_the_survival_follow_up_is_listed_instead(sh01, coordi
 
 def test_a_cycle_due_within_7_days_is_listed(run_in, coordinator):
     record_cycle(participant=run_in, cycle=1, doses=cycle_doses(ago(16)), user=coordinator)
-    work = worklist_for(coordinator, today=TODAY)
+    work = worklist_for(coordinator, today=_today())
     assert [(d.participant.pk, d.cycle, d.cycle_due, d.overdue) for d in work.cycles] == [
         (run_in.pk, 2, ago(-5), False)
     ]
@@ -107,13 +110,13 @@ def test_a_cycle_due_within_7_days_is_listed(run_in, coordinator):
 
 def test_a_cycle_due_later_than_7_days_is_not_listed(run_in, coordinator):
     record_cycle(participant=run_in, cycle=1, doses=cycle_doses(ago(5)), user=coordinator)
-    assert worklist_for(coordinator, today=TODAY).cycles == []
+    assert worklist_for(coordinator, today=_today()).cycles == []
 
 
 def test_a_cycle_is_overdue_by_the_worklists_day(run_in, coordinator):
     record_cycle(participant=run_in, cycle=1, doses=cycle_doses(ago(25)), user=coordinator)  # due 4 days ago
     on_time = worklist_for(coordinator, today=ago(10)).cycles[0]
-    late = worklist_for(coordinator, today=TODAY).cycles[0]
+    late = worklist_for(coordinator, today=_today()).cycles[0]
     assert (on_time.overdue, late.overdue) == (False, True)
 
 
@@ -121,12 +124,12 @@ def test_an_ongoing_ae_not_updated_for_30_days_is_listed(run_in, coordinator):
     stale = make_ae(participant=run_in, user=coordinator, onset_date=ago(40))
     make_ae(participant=run_in, user=coordinator, term="Fatigue", onset_date=ago(40))
     AdverseEvent.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=31))
-    assert [ae.pk for ae in worklist_for(coordinator, today=TODAY).stale_aes] == [stale.pk]
+    assert [ae.pk for ae in worklist_for(coordinator, today=_today()).stale_aes] == [stale.pk]
 
 
 def test_an_eligible_screening_without_participant_is_listed(run_in, sh01, coordinator):
     waiting = make_screening(site=sh01, user=coordinator)
-    assert [s.pk for s in worklist_for(coordinator, today=TODAY).screenings] == [waiting.pk]
+    assert [s.pk for s in worklist_for(coordinator, today=_today()).screenings] == [waiting.pk]
 
 
 def test_another_sites_coordinator_never_sees_sh01_items(sh01, coordinator, coordinator_sh02, study):
@@ -135,7 +138,7 @@ def test_another_sites_coordinator_never_sees_sh01_items(sh01, coordinator, coor
     stale = make_ae(participant=participant, user=coordinator, onset_date=ago(40))
     AdverseEvent.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=31))
     make_screening(site=sh01, user=coordinator)
-    theirs, ours = worklist_for(coordinator_sh02, today=TODAY), worklist_for(coordinator, today=TODAY)
+    theirs, ours = worklist_for(coordinator_sh02, today=_today()), worklist_for(coordinator, today=_today())
     assert (theirs.empty, len(ours.assessments), len(ours.cycles), len(ours.stale_aes), len(ours.screenings)) == (
         True,
         1,
@@ -157,7 +160,7 @@ def _busy_participants(site, user, count: int) -> None:
 
 def _queries(user) -> int:
     with CaptureQueriesContext(connection) as captured:
-        worklist_for(user, today=TODAY)
+        worklist_for(user, today=_today())
     return len(captured)
 
 
@@ -165,4 +168,4 @@ def test_the_worklist_runs_a_fixed_number_of_queries_whatever_the_participants(s
     _busy_participants(sh01, coordinator, 2)
     few = _queries(coordinator)
     _busy_participants(sh01, coordinator, 8)
-    assert (len(worklist_for(coordinator, today=TODAY).cycles), _queries(coordinator)) == (0, few)
+    assert (len(worklist_for(coordinator, today=_today()).cycles), _queries(coordinator)) == (0, few)
