@@ -84,3 +84,17 @@ def _days_from_first_dose(deaths) -> None:
     for ae in deaths:
         start = starts.get(ae.participant_id)
         ae.days_from_first_dose = (ae.death_date - start).days if start and ae.death_date else None
+
+
+# Sections the apps above reports add to the dashboard (e.g. monitoring's query counts):
+# `render(request, site) -> str` (HTML, "" for nothing), in `order`.
+_PANELS: dict[str, tuple[int, object]] = {}
+
+
+def register_dashboard_panel(*, name: str, order: int, render) -> None:
+    _PANELS[name] = (order, render)
+
+
+def dashboard_panels(request, site) -> list[str]:
+    rendered = (render(request, site) for _order, render in sorted(_PANELS.values(), key=lambda p: p[0]))
+    return [html for html in rendered if html]

@@ -92,7 +92,7 @@ DATASETS: dict[str, Dataset] = {
     )
 }
 # The order data managers see on the Exports page and the data dictionary.
-ORDER = (
+ORDER = [
     "screening",
     "participants",
     "adverse_events",
@@ -106,7 +106,16 @@ ORDER = (
     "os",
     "alerts",
     "audit",
-)
+]
+
+
+def register_datasets(*datasets: Dataset) -> None:
+    """For the apps above reports (e.g. monitoring): their datasets join the Exports page, the
+    API and the data dictionary, before the alerts and the audit trail."""
+    for dataset in datasets:
+        if dataset.name not in DATASETS:
+            ORDER.insert(ORDER.index("alerts"), dataset.name)
+        DATASETS[dataset.name] = dataset
 
 
 def get_dataset(name: str) -> Dataset:

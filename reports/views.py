@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 
 from reports import charts, exports
 from reports.consort import consort_svg
-from reports.dashboard import dashboard_summary
+from reports.dashboard import dashboard_panels, dashboard_summary
 from reports.models import ExportRecord
 from scr_escc.csvexport import MAX_DATE_SHIFT_DAYS, TYPE_MEANINGS
 from scr_escc.selectors import sites_visible_to
@@ -46,6 +46,7 @@ class DashboardView(PermissionRequiredMixin, TemplateView):
             grade_chart=mark_safe(charts.aes_by_grade(summary.grade_counts)),  # noqa: S308
             groups=[("run_in", _("Run-in")), ("A", _("Arm A")), ("B", _("Arm B"))],
             grades=[0, 1, 2, 3, 4, 5],
+            panels=[mark_safe(html) for html in dashboard_panels(self.request, site)],  # noqa: S308 - templates
         )
         return context
 

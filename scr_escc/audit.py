@@ -7,6 +7,7 @@ detection) and, if it may be voided, `VoidableModel`. Services lock a record wit
 with who, when and why. A void is the history row where `voided` turns true.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,17 +68,39 @@ def require_reason(reason: str | None, field: str = "reason_for_change") -> str:
     return reason
 
 
+# Hooks for the apps above the core (a registry filled in `AppConfig.ready()`): a write guard
+# may refuse any audited write (raise a DomainError, e.g. a locked casebook) before it happens;
+# a change listener learns of every audited write after it, in the same transaction (e.g. a
+# source-data verification that no longer holds). Both get the record, the user and the reason.
+WriteHook = Callable[..., None]
+_WRITE_GUARDS: dict[str, WriteHook] = {}
+_CHANGE_LISTENERS: dict[str, WriteHook] = {}
+
+
+def register_write_guard(guard: WriteHook) -> None:
+    _WRITE_GUARDS[f"{guard.__module__}.{guard.__qualname__}"] = guard
+
+
+def register_change_listener(listener: WriteHook) -> None:
+    _CHANGE_LISTENERS[f"{listener.__module__}.{listener.__qualname__}"] = listener
+
+
 def save_audited(instance: AuditedModel, *, user, reason: str) -> AuditedModel:
     """The one audited write every service uses: a history row with who and why.
 
     A first entry is version 1; every later save raises the version, which is what the
-    stale-edit check compares. The caller validates and holds the row lock.
+    stale-edit check compares. The caller validates and holds the row lock. The registered
+    write guards may refuse it first; the change listeners hear of it after.
     """
+    for guard in _WRITE_GUARDS.values():
+        guard(instance, user=user, reason=reason)
     if not instance._state.adding:
         instance.version += 1
     instance._history_user = user
     instance._change_reason = reason
     instance.save()
+    for listener in _CHANGE_LISTENERS.values():
+        listener(instance, user=user, reason=reason)
     return instance
 
 

@@ -54,3 +54,25 @@ def register_home_panel(*, name: str, order: int, render, permissions: tuple[str
 def home_panels_for(request) -> list[str]:
     panels = sorted(_HOME_PANELS.values(), key=lambda panel: panel.order)
     return [panel.render(request) for panel in panels if any(request.user.has_perm(p) for p in panel.permissions)]
+
+
+# What the apps above the clinical apps show on a record's own page (e.g. its data queries and
+# source-data verification): a panel under the record, `render(request, record) -> str`, and a
+# flag beside one displayed field, `flag(request, record, field) -> str` ("" for nothing).
+_RECORD_PANELS: dict[str, object] = {}
+_FIELD_FLAGS: dict[str, object] = {}
+
+
+def register_record_annotations(*, name: str, panel=None, field_flag=None) -> None:
+    if panel is not None:
+        _RECORD_PANELS[name] = panel
+    if field_flag is not None:
+        _FIELD_FLAGS[name] = field_flag
+
+
+def record_panels_for(request, record) -> list[str]:
+    return [html for render in _RECORD_PANELS.values() if (html := render(request, record))]
+
+
+def field_flags_for(request, record, field: str) -> list[str]:
+    return [html for flag in _FIELD_FLAGS.values() if (html := flag(request, record, field))]
