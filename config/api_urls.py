@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("deviations.api_urls")),
     path("", include("efficacy.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include("monitoring.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -155,6 +155,7 @@ def run() -> int:
         _manage("compile_translations")
         _manage("migrate", "--no-input")
         _manage("seed_demo")
+        _manage("seed_monitoring_demo")
         host = os.environ.get("HOST", "127.0.0.1")
         port = os.environ.get("PORT", "8000")
         children = [

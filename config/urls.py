@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("deviations.urls")),
     path("", include("efficacy.urls")),
     path("", include("reports.urls")),
+    path("", include("monitoring.urls")),
     path("api/v1/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -20,7 +20,7 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Site coordinator")
     INVESTIGATOR = "investigator", _("Site investigator")
     PI = "pi", _("Principal investigator")
-    MONITOR = "monitor", _("Monitor (read-only)")
+    MONITOR = "monitor", _("Monitor")
     ADMIN = "admin", _("Data manager (admin)")
 
 
@@ -251,6 +251,7 @@ class ESignature(models.Model):
         SIGN_AE_ATTRIBUTION = "sign_ae_attribution", _("AE attribution sign-off")
         OPEN_COMPARATIVE_RESULTS = "open_comparative_results", _("Open comparative results to the PI")
         CLOSE_COMPARATIVE_RESULTS = "close_comparative_results", _("Close comparative results to the PI")
+        SIGN_CASEBOOK = "sign_casebook", _("Casebook sign-off")
 
     signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
     # The signer's printed name at the time of signing (Part 11 §11.50).
@@ -320,6 +321,7 @@ class Alert(models.Model):
         ALERT_ESCALATED = "alert_escalated", _("Undelivered safety alert escalated")
         STOPPING_RULE_MISMATCH = "stopping_rule_mismatch", _("Stopping-rule count differed from a recount")
         ACCOUNT_SECURITY = "account_security", _("A password or second factor was reset")
+        QUERY_DIGEST = "query_digest", _("Daily digest of old data queries")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")

@@ -19,4 +19,9 @@ STUDY_PERMISSIONS = [
     ("view_efficacy_results", "See the efficacy results: pooled PFS and OS, the run-in cohort"),
     ("view_comparative_results", "See efficacy results by arm while the trial runs"),
     ("sign_results_access", "E-sign: open or close comparative results to the PI"),
+    ("raise_query", "Raise, close and re-open data queries"),
+    ("answer_query", "Answer data queries at own sites"),
+    ("verify_source_data", "Mark records source-data verified"),
+    ("sign_casebook", "E-sign a participant's casebook at own sites"),
+    ("lock_casebook", "Lock and unlock casebooks; set SDV levels and query reminders"),
 ]

@@ -10,6 +10,7 @@ from scr_escc.models import Role
 
 _SITE_STAFF = [
     "scr_escc.enter_clinical_data",
+    "scr_escc.answer_query",
 ]
 _READ_ALL = [
     "scr_escc.view_all_sites",
@@ -17,7 +18,7 @@ _READ_ALL = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.COORDINATOR: _SITE_STAFF,
-    Role.INVESTIGATOR: _SITE_STAFF + ["scr_escc.sign_ae_attribution"],
+    Role.INVESTIGATOR: _SITE_STAFF + ["scr_escc.sign_ae_attribution", "scr_escc.sign_casebook"],
     Role.PI: _READ_ALL
     + [
         "scr_escc.view_safety_dashboard",
@@ -30,8 +31,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scr_escc.view_balance_report",
         "scr_escc.view_efficacy_results",
         "scr_escc.sign_results_access",
+        "scr_escc.raise_query",
     ],
-    Role.MONITOR: _READ_ALL + ["scr_escc.view_safety_dashboard", "scr_escc.view_efficacy_results"],
+    Role.MONITOR: _READ_ALL
+    + [
+        "scr_escc.view_safety_dashboard",
+        "scr_escc.view_efficacy_results",
+        "scr_escc.raise_query",
+        "scr_escc.verify_source_data",
+    ],
     Role.ADMIN: _READ_ALL
     + [
         "scr_escc.view_safety_dashboard",
@@ -43,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scr_escc.view_balance_report",
         "scr_escc.view_efficacy_results",
         "scr_escc.view_comparative_results",
+        "scr_escc.raise_query",
+        "scr_escc.lock_casebook",
         # Django admin for users and sites.
         "scr_escc.view_user",
         "scr_escc.add_user",

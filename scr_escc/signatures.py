@@ -33,6 +33,9 @@ MEANINGS = {
     Action.SIGN_AE_ATTRIBUTION: gettext_noop("I confirm the attribution of this adverse event to each intervention"),
     Action.OPEN_COMPARATIVE_RESULTS: gettext_noop("I open the efficacy results by arm to the PI, for the reason given"),
     Action.CLOSE_COMPARATIVE_RESULTS: gettext_noop("I close the efficacy results by arm to the PI again"),
+    Action.SIGN_CASEBOOK: gettext_noop(
+        "I have reviewed this participant's casebook and confirm its data are complete and accurate"
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "deviations",
     "efficacy",
     "reports",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-alerts": {"task": "scr_escc.tasks.sweep_alerts", "schedule": 60.0},
     # Recounts the stopping rule from the AE rows; alerts on (and applies) any difference.
     "reconcile-stopping-rule": {"task": "safety.tasks.reconcile_stopping_rule", "schedule": 600.0},
+    # Automatic data queries that come with time, and each site's digest of its old open queries.
+    "daily-monitoring": {"task": "monitoring.tasks.daily_monitoring", "schedule": crontab(hour=7, minute=30)},
 }
 
 REST_FRAMEWORK = {

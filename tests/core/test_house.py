@@ -11,7 +11,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PACKAGES = ("config", "scr_escc", "enrollment", "safety", "randomization", "deviations", "efficacy", "reports")
+PACKAGES = (
+    "config",
+    "scr_escc",
+    "enrollment",
+    "safety",
+    "randomization",
+    "deviations",
+    "efficacy",
+    "reports",
+    "monitoring",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60

@@ -19,12 +19,15 @@ def test_each_role_gets_the_pages_the_apps_registered_for_it(coordinator, admin_
         "Participants",
         "Adverse events",
         "Deviations",
+        "Queries",
     ]
     assert [url for _label, url in menu_for(admin_user)] == [
         "/screenings/",
         "/participants/",
         "/adverse-events/",
         "/deviations/",
+        "/monitoring/queries/",
+        "/monitoring/sdv/",
         "/dashboard/",
         "/efficacy/",
         "/randomization/",
@@ -41,11 +44,12 @@ def test_the_participant_page_shows_the_panels_of_the_apps_above_enrollment(sh01
     request = rf.get("/")
     request.user = coordinator
     panels = render_participant_panels(request, participant)
-    assert len(panels) == 4
+    assert len(panels) == 5
     assert 'data-testid="new-ae"' in panels[0]
     assert panels[1] == ""  # the randomization panel shows nothing for the run-in cohort
     assert 'data-testid="efficacy-panel"' in panels[2]
     assert 'data-testid="deviations-panel"' in panels[3]
+    assert 'data-testid="monitoring-panel"' in panels[4]
 
 
 def test_efficacy_registers_the_worklist_as_the_home_page_of_site_staff(sh01, coordinator, pi, login, study):

@@ -14,6 +14,8 @@ from efficacy.models import Agent
 from efficacy.treatment import record_cycle
 from enrollment.models import Participant, Screening
 from enrollment.services import update_screening, withdraw_participant
+from monitoring.queries import raise_query
+from monitoring.sdv import verify
 from randomization.lists import generate_allocation_list
 from randomization.models import Allocation, AllocationEntry
 from randomization.services import randomize
@@ -35,7 +37,7 @@ def read(response) -> tuple[bytes, list[dict[str, str]]]:
 
 
 @pytest.fixture
-def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
+def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, monitor, study):
     """Two sites; an ineligible screening; run-in participants with AEs (one voided, one free-text
     formula, one Chinese); then randomization with two allocations; a withdrawal."""
     today = timezone.localdate()
@@ -84,6 +86,8 @@ def trial(sh01, sh02, coordinator, coordinator_sh02, admin_user, study):
     randomized = [make_participant(site=sh01, user=coordinator, ecog=e) for e in (0, 1)]
     allocations = [randomize(participant=p, user=coordinator) for p in randomized]
     _efficacy_data(randomized[0], coordinator, today)
+    raise_query(user=admin_user, record=run_in[0], field="enrollment_date", text="=Date as in the clinic note?")
+    verify(user=monitor, record=run_in[0].screening)
     return {
         "failed": failed,
         "run_in": run_in,
