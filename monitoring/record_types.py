@@ -261,3 +261,35 @@ def site_id_of(record) -> int:
     for part in record_type.site_path.split("__")[:-1]:
         obj = getattr(obj, part)
     return getattr(obj, f"{record_type.site_path.split('__')[-1]}_id")
+
+
+def summary(record) -> str:
+    """A few words that tell one record from its neighbours on a list (e.g. "Nausea, grade 2, onset
+    2026-11-20"): what a monitor needs beside the record's number to find it in the hospital file."""
+    if isinstance(record, Screening):
+        return record.screening_number
+    if isinstance(record, Participant):
+        return record.subject_id
+    if isinstance(record, AdverseEvent):
+        return _("%(term)s, grade %(grade)d, onset %(onset)s") % {
+            "term": record.term,
+            "grade": record.grade,
+            "onset": record.onset_date.isoformat(),
+        }
+    if isinstance(record, SystemicDose):
+        return _("cycle %(cycle)d, %(agent)s, %(day)s") % {
+            "cycle": record.cycle,
+            "agent": record.get_agent_display(),
+            "day": record.administered_on.isoformat(),
+        }
+    if isinstance(record, TumourAssessment):
+        day = record.assessment_date.isoformat()
+        return _("baseline, %(day)s") % {"day": day} if record.baseline else day
+    day = {
+        RadiotherapyCourse: "start_date",
+        ClinicalProgression: "progression_date",
+        NewAnticancerTherapy: "start_date",
+        FollowUpContact: "contact_date",
+        ProtocolDeviation: "deviation_date",
+    }.get(type(record))
+    return getattr(record, day).isoformat() if day else ""

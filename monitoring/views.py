@@ -27,7 +27,7 @@ from monitoring.forms import (
 )
 from monitoring.models import SdvLevel
 from monitoring.panels import field_label, labelled_changes
-from monitoring.record_types import RECORD_TYPES, RecordType
+from monitoring.record_types import RECORD_TYPES, RecordType, summary
 from monitoring.tables import QueryFilter, QueryTable, record_url, with_last_step
 from scr_escc.audit import StaleEdit, history_entries
 from scr_escc.exceptions import DomainError
@@ -180,6 +180,7 @@ def _query_context(request, query, record, record_type: RecordType, bound) -> di
         "record": record,
         "record_type": record_type,
         "record_url": record_url(query),
+        "record_summary": summary(record),
         "field_label": capfirst(record_type.field_label(query.field)),
         "current_value": shown_value(record, query.field) if query.field else None,
         "steps": steps,
@@ -224,6 +225,7 @@ def sdv_participant(request, subject_id):
             "record_type": record_type,
             "record": record,
             "url": record_type.url(record),
+            "summary": summary(record),
             "status": status,
             "mark": mark,
             "changes": labelled_changes(record_type.model, mark.changes if mark and status == "changed" else []),
