@@ -170,6 +170,7 @@ class QueryAnswer(APIView):
                 text=data["text"],
                 correction=correction,
                 expected_version=data.get("version"),
+                record_version=data.get("record_version"),
             )
         except DjangoValidationError as exc:
             raise _value_errors(exc, query.field)
@@ -324,7 +325,11 @@ class CasebookSign(APIView):
         body = CasebookSignInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         casebook.sign(
-            participant=participant, user=request.user, password=body.validated_data["password"], request=request
+            participant=participant,
+            user=request.user,
+            password=body.validated_data["password"],
+            request=request,
+            expected_hash=body.validated_data.get("content_hash"),
         )
         return _casebook_answer(participant)
 

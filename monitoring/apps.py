@@ -17,6 +17,7 @@ class MonitoringConfig(AppConfig):
 
         register_write_guard(casebook.refuse_if_locked)
         register_change_listener(sdv.reset_on_change)
+        register_change_listener(sdv.link_screening_records)
         register_change_listener(casebook.supersede_on_change)
         register_change_listener(rules.sweep_after_commit)
         register_menu_item(

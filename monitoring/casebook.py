@@ -16,7 +16,7 @@ from enrollment.models import Participant
 from monitoring.models import CasebookLock, CasebookSignature, Query, QueryStatus
 from monitoring.record_types import RECORD_TYPES, participant_id_of
 from monitoring.values import all_fields, content_hash, diff, record_values
-from scr_escc.audit import require_reason, save_audited
+from scr_escc.audit import StaleEdit, require_reason, save_audited
 from scr_escc.exceptions import DomainError
 from scr_escc.signatures import Action, record_signature, verify_signing_password
 
@@ -36,17 +36,21 @@ def snapshot(participant: Participant) -> dict[str, dict[str, str]]:
     """The casebook as text: {"ae:12": {"grade": "3", …}, …}, every record, voided ones included."""
     participant = Participant.objects.select_related("screening").get(pk=participant.pk)
     content = {
-        f"participant:{participant.pk}": record_values(participant, all_fields(participant)),
-        f"screening:{participant.screening_id}": record_values(
-            participant.screening, all_fields(participant.screening)
-        ),
+        f"participant:{participant.pk}": _filled(participant),
+        f"screening:{participant.screening_id}": _filled(participant.screening),
     }
     for code, record_type in RECORD_TYPES.items():
         if code in ("participant", "screening"):
             continue
         for record in record_type.model._default_manager.filter(participant=participant).order_by("pk"):
-            content[f"{code}:{record.pk}"] = record_values(record, all_fields(record))
+            content[f"{code}:{record.pk}"] = _filled(record)
     return content
+
+
+def _filled(record) -> dict[str, str]:
+    """A record's values without the empty ones: a column added to the schema later (empty for the
+    records signed before) leaves the hash of a signed casebook as it was."""
+    return {field: text for field, text in record_values(record, all_fields(record)).items() if text != ""}
 
 
 def changes_since(signed: dict, now: dict) -> list[dict[str, str]]:
@@ -90,8 +94,12 @@ def may_sign(user, participant: Participant) -> bool:
     return user.has_perm(SIGN) and user.sites.filter(pk=participant.site_id).exists()
 
 
-def sign(*, participant: Participant, user, password: str, request=None) -> CasebookSignature:
-    """The investigator's e-signature over the casebook as it is now."""
+def sign(
+    *, participant: Participant, user, password: str, request=None, expected_hash: str | None = None
+) -> CasebookSignature:
+    """The investigator's e-signature over the casebook as it is now. `expected_hash` is the hash of
+    the casebook the investigator reviewed (the page sends it): if the data changed since, the
+    signature is refused, so it never covers a value the signer did not see."""
     if not may_sign(user, participant):
         raise PermissionDenied
     verify_signing_password(user=user, password=password, request=request)
@@ -99,6 +107,10 @@ def sign(*, participant: Participant, user, password: str, request=None) -> Case
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         content = snapshot(participant)
         digest = content_hash(content)
+        if expected_hash and expected_hash != digest:
+            raise StaleEdit(
+                _("The casebook changed while you were reviewing it. Reload the page, review the changes, then sign.")
+            )
         latest = latest_signature(participant)
         if latest is not None and latest.superseded_at is None and latest.content_hash == digest:
             raise CasebookRefused(_("The casebook is signed already and has not changed since."))
@@ -113,10 +125,12 @@ def sign(*, participant: Participant, user, password: str, request=None) -> Case
 
 
 def _supersede(signature: CasebookSignature, *, user, reason: str) -> None:
-    signature.superseded_at = timezone.now()
-    signature.superseded_by = user
-    signature.superseded_reason = reason
-    signature.save(update_fields=["superseded_at", "superseded_by", "superseded_reason"])
+    """Mark it superseded once: a second writer racing the first keeps the first one's who and why."""
+    now = timezone.now()
+    if CasebookSignature.objects.filter(pk=signature.pk, superseded_at__isnull=True).update(
+        superseded_at=now, superseded_by=user, superseded_reason=reason
+    ):
+        signature.superseded_at, signature.superseded_by, signature.superseded_reason = now, user, reason
 
 
 def supersede_on_change(instance, *, user, reason: str) -> None:
@@ -166,6 +180,12 @@ def lock(*, participant: Participant, user) -> CasebookLock:
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         latest = latest_signature(participant)
+        if (
+            latest is not None
+            and latest.superseded_at is None
+            and content_hash(snapshot(participant)) != latest.content_hash
+        ):
+            _supersede(latest, user=user, reason=_("Found changed when locking"))  # a change nobody was told of
         if latest is None or latest.superseded_at is not None:
             raise CasebookRefused(_("Only a casebook with a current investigator signature can be locked."))
         if open_queries(participant).exists():
@@ -197,8 +217,8 @@ def status(participant: Participant) -> dict:
     changed since, the lock, and the open queries."""
     latest = latest_signature(participant)
     changes = []
+    current = snapshot(participant)
     if latest is not None:
-        current = snapshot(participant)
         if latest.superseded_at is None and content_hash(current) != latest.content_hash:
             _supersede(latest, user=None, reason=_("Found changed on reading"))  # never silently
         changes = changes_since(latest.content, current)
@@ -210,6 +230,7 @@ def status(participant: Participant) -> dict:
         "lock": lock_row,
         "locked": bool(lock_row and lock_row.locked),
         "open_queries": open_queries(participant).count(),
+        "content_hash": content_hash(current),  # what a signature now would cover (the sign form sends it back)
     }
 
 

@@ -65,9 +65,13 @@ class AnswerForm(_QueryStepForm):
     action_name = "answer"
     text = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}))
     correct = forms.BooleanField(label=_("Correct the value with this answer"), required=False)
+    # The record's version on screen: a change by someone else since is refused, not overwritten.
+    record_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, query, record=None, record_type: RecordType | None = None, **kwargs):
         super().__init__(*args, query=query, **kwargs)
+        if record is not None:
+            self.fields["record_version"].initial = record.version
         value_field = None
         if record is not None and record_type is not None and record_type.correct is not None:
             value_field = correction_field(record, query.field)
@@ -139,6 +143,9 @@ class SignCasebookForm(SignatureForm):
     decision = "sign"
     signature_action = ESignature.Action.SIGN_CASEBOOK
     submit_label = _("Sign the casebook")
+
+    # The hash of the casebook on screen: signing is refused if the data changed meanwhile.
+    content_hash = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, again: bool = False, **kwargs):
         if again:

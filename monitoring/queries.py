@@ -97,7 +97,13 @@ def may_close(user, query: Query) -> bool:
 
 @retry_on_conflict
 def answer_query(
-    *, query: Query, user, text: str, correction: dict | None = None, expected_version: int | None = None
+    *,
+    query: Query,
+    user,
+    text: str,
+    correction: dict | None = None,
+    expected_version: int | None = None,
+    record_version: int | None = None,
 ) -> Query:
     """The site's answer; with `correction` ({field: value}), the record is corrected by its own
     service in the same transaction, the query being the reason for change. The correction names
@@ -120,7 +126,9 @@ def answer_query(
             )
         step = QueryStep(query=current, action=QueryStep.Action.ANSWERED, by=user, text=text)
         if correction:
-            step.correction = _correct(current, record_type, correction, user=user, text=text)
+            step.correction = _correct(
+                current, record_type, correction, user=user, text=text, record_version=record_version
+            )
         now = timezone.now()
         current.status, current.answered_at = QueryStatus.ANSWERED, now
         save_audited(current, user=user, reason=_("Query answered"))
@@ -143,7 +151,11 @@ def _cleaned(model, correction: dict) -> dict:
     return values
 
 
-def _correct(query: Query, record_type: RecordType, correction: dict, *, user, text: str) -> dict:
+def _correct(
+    query: Query, record_type: RecordType, correction: dict, *, user, text: str, record_version: int | None
+) -> dict:
+    """`record_version`: the record's version the answering user saw (a change by someone else
+    since is refused as a stale edit, as on the record's own page)."""
     record = record_for_query(query)
     fields = list(correction)
     old = {field: field_text(record, field) for field in fields}
@@ -153,7 +165,7 @@ def _correct(query: Query, record_type: RecordType, correction: dict, *, user, t
         data=_cleaned(record_type.model, correction),
         user=user,
         reason=reason,
-        expected_version=record.version,
+        expected_version=record.version if record_version is None else record_version,
     )
     new = {field: field_text(corrected, field) for field in fields}
     if new[query.field] == old[query.field]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.models import Participant
-from monitoring.models import MonitoringSettings, SdvLevel, SdvMark
+from monitoring.models import MonitoringSettings, Query, SdvLevel, SdvMark
 from monitoring.record_types import RECORD_TYPES, RecordType, owner_of, participant_id_of, site_id_of, type_of
 from monitoring.values import diff, record_values
 from scr_escc.audit import StaleEdit, ensure_not_voided, save_audited
@@ -127,7 +127,11 @@ def reset_on_change(instance, *, user, reason: str) -> None:
         return
     record = instance if type_of(instance) is record_type else record_type.model._default_manager.get(pk=record_id)
     changes = diff(mark.verified_values, record_values(record, covered_fields(record_type, mark.level)))
-    if not changes or changes == mark.changes:
+    if changes == mark.changes:
+        return
+    if not changes:  # changed, then changed back to the values the monitor verified
+        mark.status, mark.changes, mark.changed_at = SdvMark.Status.VERIFIED, [], None
+        save_audited(mark, user=user, reason=_("Verified values restored: %(reason)s") % {"reason": reason})
         return
     mark.status = SdvMark.Status.CHANGED
     mark.changes = changes
@@ -141,6 +145,11 @@ def record_status(mark: SdvMark | None, level: str) -> str:
         return "not required"
     if mark is None or _RANK[mark.level] < _RANK[level]:
         return "unverified" if mark is None or mark.status == SdvMark.Status.VERIFIED else "changed"
+    if mark.status == SdvMark.Status.CHANGED and _RANK[mark.level] > _RANK[level]:
+        # Verified at a higher level than the plan now asks: only the fields the plan covers count.
+        covered = set(covered_fields(RECORD_TYPES[mark.record_type], level))
+        if not any(c["field"] in covered or c["field"].startswith("lesion ") for c in mark.changes):
+            return SdvMark.Status.VERIFIED
     return mark.status
 
 
@@ -251,3 +260,14 @@ def mark_for(record) -> SdvMark | None:
         return None
     marks = SdvMark.objects.filter(record_type=record_type.code, record_id=record.pk)
     return marks.select_related("verified_by").first()
+
+
+def link_screening_records(instance, *, user, reason: str) -> None:
+    """Change listener: when a screened patient is enrolled, the queries and SDV marks of their
+    screening join the participant's casebook (counted, and blocking a lock, like the others).
+    The link is derived from the enrollment, itself audited; the rows' own history is unchanged."""
+    if not isinstance(instance, Participant) or instance.version != 1:
+        return
+    rows = {"record_type": "screening", "record_id": instance.screening_id, "participant__isnull": True}
+    Query.objects.filter(**rows).update(participant=instance)
+    SdvMark.objects.filter(**rows).update(participant=instance)

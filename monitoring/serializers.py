@@ -62,7 +62,9 @@ class QueryFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=QueryStatus.choices, required=False)
     record_type = serializers.ChoiceField(choices=RECORD_TYPE_CHOICES, required=False)
     raiser = serializers.CharField(required=False, help_text='"system", or the id of the user who raised it.')
-    older_than = serializers.IntegerField(min_value=0, required=False, help_text="Raised at least this many days ago.")
+    older_than = serializers.IntegerField(
+        min_value=0, max_value=3650, required=False, help_text="Raised at least this many days ago."
+    )
     participant = serializers.CharField(required=False, help_text="A subject ID.")
 
     def validate_site(self, code):
@@ -72,7 +74,7 @@ class QueryFilterSerializer(serializers.Serializer):
         return participant_of(self.context["request"].user, subject_id)
 
     def validate_raiser(self, raiser):
-        if raiser != "system" and not raiser.isdigit():
+        if raiser != "system" and not (raiser.isascii() and raiser.isdigit() and len(raiser) < 10):
             raise serializers.ValidationError(_('"system", or the id of a user.'))
         return raiser
 
@@ -109,6 +111,10 @@ class QueryAnswerSerializer(serializers.Serializer):
         "Omit it to answer without a correction.",
     )
     version = serializers.IntegerField(required=False, help_text="The query's version you read: 409 when it changed.")
+    record_version = serializers.IntegerField(
+        required=False,
+        help_text="The queried record's version you read: a correction answers 409 when someone changed it since.",
+    )
 
 
 class QueryCloseSerializer(serializers.Serializer):
@@ -221,10 +227,16 @@ class CasebookSerializer(serializers.Serializer):
     locked = serializers.BooleanField()
     lock = CasebookLockSerializer(allow_null=True)
     open_queries = serializers.IntegerField(help_text="Open or answered queries: a casebook locks with none.")
+    content_hash = serializers.CharField(help_text="SHA-256 of the casebook as it is now: send it back when signing.")
 
 
 class CasebookSignInSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    content_hash = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The casebook's content_hash you reviewed (GET …/casebook/): 409 when it changed since.",
+    )
 
 
 class CasebookUnlockInSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from enrollment.models import Participant
 from monitoring import selectors
 from monitoring.models import Query, QueryStatus, QueryStep
 from monitoring.record_types import RECORD_TYPES
+from monitoring.sdv import monitoring_settings
 from scr_escc.models import Site, User
 
 NOWRAP = {"td": {"class": "text-nowrap"}}
@@ -143,6 +144,9 @@ class QueryFilter(django_filters.FilterSet):
         if sites is not None:
             self.filters["site"].queryset = sites
         self.filters["record_type"].extra["choices"] = [(code, t.label) for code, t in RECORD_TYPES.items()]
+        # The buckets, and the study's reminder age (the daily digest links to it).
+        days = sorted({*map(int, selectors.AGE_BUCKETS), monitoring_settings().query_digest_days})
+        self.filters["older_than"].extra["choices"] = [(str(d), _("%(days)s days") % {"days": d}) for d in days]
         raisers = User.objects.filter(pk__in=self.queryset.values("raised_by")).order_by("username")
         self.filters["raiser"].extra["choices"] = [("system", _("system (data checks)"))] + [
             (str(user.pk), user.get_full_name() or user.username) for user in raisers

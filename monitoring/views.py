@@ -149,7 +149,12 @@ def _query_step(request, action: str, form, query):
         return queries.reopen_query(query=query, user=user, text=data["text"], expected_version=data["version"])
     try:
         return queries.answer_query(
-            query=query, user=user, text=data["text"], correction=form.correction, expected_version=data["version"]
+            query=query,
+            user=user,
+            text=data["text"],
+            correction=form.correction,
+            expected_version=data["version"],
+            record_version=data.get("record_version"),
         )
     except ValidationError as error:
         # The service names the corrected value "value"; on this page it is the record's own field.
@@ -247,7 +252,8 @@ def sdv_verify(request, record_type, record_id):
     record_type, record = _scoped_record(request.user, record_type, record_id)
     version = request.POST.get("version", "")
     try:
-        sdv.verify(user=request.user, record=record, expected_version=int(version) if version.isdigit() else None)
+        expected = int(version) if version.isascii() and version.isdigit() and len(version) < 10 else None
+        sdv.verify(user=request.user, record=record, expected_version=expected)
     except (DomainError, StaleEdit) as refusal:
         messages.error(request, refusal.message)
     except ValidationError as error:
@@ -322,7 +328,11 @@ def _casebook_step(request, action: str, form, participant):
     user = request.user
     if action == "sign":
         return casebooks.sign(
-            participant=participant, user=user, password=form.cleaned_data["password"], request=request
+            participant=participant,
+            user=user,
+            password=form.cleaned_data["password"],
+            request=request,
+            expected_hash=form.cleaned_data.get("content_hash") or None,
         )
     if action == "lock":
         return casebooks.lock(participant=participant, user=user)
@@ -334,7 +344,9 @@ def _casebook_context(request, participant, bound) -> dict:
     state = casebooks.status(participant)
     forms = {}
     if casebooks.may_sign(user, participant):
-        forms["sign"] = SignCasebookForm(again=state["state"] == "superseded")
+        forms["sign"] = SignCasebookForm(
+            again=state["state"] == "superseded", initial={"content_hash": state["content_hash"]}
+        )
     if user.has_perm(LOCK):
         forms["unlock" if state["locked"] else "lock"] = (UnlockCasebookForm if state["locked"] else LockCasebookForm)()
     if bound is not None:

@@ -15,6 +15,7 @@ from enrollment.models import Participant
 from monitoring import casebook
 from monitoring.models import CasebookLock, CasebookSignature, Query, QueryStep, SdvMark
 from monitoring.record_types import RECORD_TYPES
+from monitoring.values import content_hash
 from randomization.lists import generate_allocation_list
 from randomization.models import Allocation
 from scr_escc.models import Study
@@ -370,6 +371,7 @@ def test_the_casebook_before_and_after_the_signature(
         "locked": False,
         "lock": None,
         "open_queries": 0,
+        "content_hash": content_hash(casebook.snapshot(participant)),
     }
     assert _sign(api(coordinator), participant).status_code == 403
     assert _sign(api(investigator_sh02), participant).status_code == 404
@@ -385,7 +387,20 @@ def test_the_casebook_before_and_after_the_signature(
     assert signature["signer"] == printed_name(investigator)
     assert signature["meaning"].startswith("I have reviewed this participant's casebook")
     assert (signature["superseded_at"], signature["superseded_by"], signature["superseded_reason"]) == (None, None, "")
-    assert signature["content_hash"] == CasebookSignature.objects.get().content_hash
+    assert signature["content_hash"] == CasebookSignature.objects.get().content_hash == before.json()["content_hash"]
+
+
+def test_a_signature_over_a_casebook_that_changed_since_it_was_read_is_refused(
+    api, coordinator, investigator, password, participant, ae
+):
+    reviewed = api(investigator).get(_casebook_url(participant)).json()["content_hash"]
+    patch = {"grade": 3, "version": ae.version, "reason_for_change": "Grade misread"}
+    assert api(coordinator).patch(f"/api/v1/adverse-events/{ae.pk}/", patch, format="json").status_code == 200
+    body = {"password": password, "content_hash": reviewed}
+    refused = api(investigator).post(f"{_casebook_url(participant)}sign/", body, format="json")
+    assert refused.status_code == 409
+    assert "changed while you were reviewing" in refused.json()["detail"]
+    assert not CasebookSignature.objects.exists()
 
 
 def test_a_change_after_the_signature_supersedes_it_and_shows(api, coordinator, signed_casebook, participant, ae):
