@@ -3,11 +3,15 @@ the participant page's "Monitoring" card, a record's queries and SDV status unde
 flag beside a queried field, and the dashboard's query counts."""
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from monitoring import casebook, queries, sdv, selectors
@@ -84,9 +88,35 @@ def field_label(model, name: str) -> str:
         return name
 
 
+def shown_text(model, name: str, text: str) -> str:
+    """A stored value's text (monitoring.values: raw codes, ISO UTC times) as the record's page shows
+    it: a choice's label, yes/no in the reader's language, a time in the reader's time zone."""
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return text
+    if model_field.choices:
+        labels = {str(code): label for code, label in model_field.flatchoices}
+        return ", ".join(str(labels.get(part, part)) for part in text.split(", ")) if text else text
+    if isinstance(model_field, models.BooleanField):
+        return {"yes": _("yes"), "no": _("no")}.get(text, text)
+    if isinstance(model_field, models.DateTimeField) and text:
+        moment = parse_datetime(text)
+        return date_format(localtime(moment), "Y-m-d H:i") if moment else text
+    return text
+
+
 def labelled_changes(model, changes: list[dict]) -> list[dict]:
-    """SDV changes ({"field", "old", "new"}) with each field's readable name."""
-    return [{**change, "label": field_label(model, change["field"])} for change in changes]
+    """Changes ({"field", "old", "new"}) with each field's readable name and values as pages show them."""
+    return [
+        {
+            **change,
+            "label": field_label(model, change["field"]),
+            "old": shown_text(model, change["field"], change["old"]),
+            "new": shown_text(model, change["field"], change["new"]),
+        }
+        for change in changes
+    ]
 
 
 def queries_of(request, record) -> list:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from efficacy.models import TumourAssessment
@@ -17,6 +17,7 @@ from monitoring.models import Query
 from monitoring.queries import _new_query
 from monitoring.record_types import RECORD_TYPES, participant_id_of
 from safety.models import AdverseEvent
+from scr_escc.alerts import study_language
 
 AE_ONSET_BEFORE_ENROLLMENT_DAYS = 14
 AE_END_DATE_MISSING_DAYS = 90
@@ -85,7 +86,13 @@ RULES = {
 
 
 def raise_automatic_queries(participant_ids=None) -> int:
-    """Raise the rules' queries not raised before; returns how many were raised."""
+    """Raise the rules' queries not raised before; returns how many were raised. Their text is in
+    the study's default language, whoever's write (or the daily task) set the check off."""
+    with translation.override(study_language()):
+        return _raise(participant_ids)
+
+
+def _raise(participant_ids) -> int:
     raised = 0
     for rule, (code, check) in RULES.items():
         flagged = list(check(participant_ids))

@@ -180,6 +180,7 @@ def _query_context(request, query, record, record_type: RecordType, bound) -> di
     for step in steps:
         if step.correction:
             step.correction_label = field_label(record_type.model, step.correction.get("field", ""))
+            step.shown = labelled_changes(record_type.model, [step.correction])[0]
     return {
         "query": query,
         "record": record,
@@ -378,7 +379,7 @@ def _casebook_changes(changes: list[dict]) -> list[dict]:
         record_type, record = RECORD_TYPES.get(code), records.get(code, {}).get(int(pk))
         rows.append(
             {
-                **change,
+                **(labelled_changes(record_type.model, [change])[0] if record_type else change),
                 "record_label": f"{record_type.label if record_type else code} #{pk}",
                 "record_url": record_type.url(record) if record is not None else None,
                 "field_label": field_label(record_type.model, change["field"]) if record_type else change["field"],
