@@ -248,10 +248,15 @@ def participant_id_of(record) -> int | None:
         return record.pk
     if isinstance(record, Screening):
         return Participant.objects.filter(screening_id=record.pk).values_list("pk", flat=True).first()
-    if isinstance(record, LesionResult):
-        return TumourAssessment.objects.filter(pk=record.assessment_id).values_list("participant_id", flat=True).first()
-    if isinstance(record, Lesion):
-        return TumourAssessment.objects.filter(pk=record.baseline_id).values_list("participant_id", flat=True).first()
+    if isinstance(record, LesionResult | Lesion):
+        # A scan's participant never changes: read once per row object (the guard and the
+        # listeners all ask about each lesion measurement a scan writes).
+        if "_participant_id" not in record.__dict__:
+            scan = record.assessment_id if isinstance(record, LesionResult) else record.baseline_id
+            record.__dict__["_participant_id"] = (
+                TumourAssessment.objects.filter(pk=scan).values_list("participant_id", flat=True).first()
+            )
+        return record.__dict__["_participant_id"]
     return getattr(record, "participant_id", None) if type_of(record) is not None else None
 
 

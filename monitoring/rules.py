@@ -12,7 +12,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from efficacy.models import TumourAssessment
+from efficacy.models import LesionResult, TumourAssessment
+from enrollment.models import Participant
 from monitoring.models import Query
 from monitoring.queries import _new_query
 from monitoring.record_types import RECORD_TYPES, participant_id_of
@@ -113,10 +114,17 @@ def _raise(participant_ids) -> int:
     return raised
 
 
+# The rows whose change can change what a rule sees: AEs, scans and their measurements, and the
+# participant (the enrollment date). Other writes (doses, screenings, deviations) check nothing.
+CHECKED = (AdverseEvent, TumourAssessment, LesionResult, Participant)
+
+
 def sweep_after_commit(instance, *, user, reason: str) -> None:
     """Change listener: check the written record's participant once the transaction commits
     (a rolled-back write checks nothing). A transaction that writes several rows of one
     participant checks them several times: a few indexed queries each, and always right."""
+    if not isinstance(instance, CHECKED):
+        return
     participant_id = participant_id_of(instance)
     if participant_id is not None:
         transaction.on_commit(lambda: raise_automatic_queries([participant_id]), robust=True)
